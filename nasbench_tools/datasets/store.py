@@ -1,0 +1,195 @@
+"""One entry point to every benchmark dataset: ``DataStore().load("hwnas/cifar10/edgegpu_latency")``."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Mapping
+
+from ..errors import ChecksumError, DataFileNotFoundError, UnknownNameError
+from . import loaders as L
+from .files import FileResolver, find_file, sha256_file
+from .table import BenchmarkTable, Dataset
+
+log = logging.getLogger(__name__)
+
+HWNAS_FILES = {ds: f"hw-nas-bench/hw_{ds}.csv" for ds in L.HWNAS_DATASETS}
+HWNAS_PICKLE = "hw-nas-bench/HW-NAS-Bench-v1_0.pickle"
+NB201_FILE = "nas-bench-201/nats_bench.csv"
+TRANSNAS_MICRO_FILE = "transnas-bench-101/micro_inference_time_ms.csv"
+TRANSNAS_MACRO_NAMES_FILE = "transnas-bench-101/macro_archs.csv"
+TRANSNAS_OFFICIAL_FILE = "transnas-bench-101/transnas-bench_v10141024.pth"
+NBMACRO_FILE = "nas-bench-macro/nas-bench-macro_cifar10.json"
+CUSTOM_DIR = "custom"
+
+#: Dataset IDs each benchmark provides, known without reading any file.
+KNOWN_IDS: dict[str, tuple[str, ...]] = {
+    "hwnas": tuple(f"hwnas/{d}/{m}" for d in L.HWNAS_DATASETS for m in L.HWNAS_METRICS),
+    "nb201": tuple(f"nb201/{c}" for c in L.NB201_COLUMNS.values()),
+    "transnas-micro": tuple(f"transnas-micro/{t}/inference_time" for t in L.TRANSNAS_TASKS),
+    "transnas-macro": tuple(
+        f"transnas-macro/{t}/{m}" for t in L.TRANSNAS_TASKS for m in L.TRANSNAS_MACRO_METRICS
+    ),
+    "nbmacro": tuple(f"nbmacro/{c}" for c in L.NBMACRO_FIELDS.values()),
+}
+
+
+@dataclass(frozen=True)
+class FileStatus:
+    """Result of checking one manifest file."""
+
+    path: str
+    required: bool
+    status: str  # ok | missing | checksum-mismatch | unverifiable
+    location: str
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok" or (not self.required and self.status == "missing")
+
+
+class DataStore:
+    """Finds, verifies, parses and caches benchmark tables.
+
+    Parameters
+    ----------
+    data_dir: explicit data directory (searched before ``$NASBENCH_DATA`` and the cache).
+    custom: extra custom tables ``{name: csv path}``; others are found as
+        ``<data dir>/custom/<name>.csv``.
+    checksums: sha256 values you trust for manifest files without one (the official
+        HW-NAS-Bench pickle and TransNAS-Bench-101 ``.pth``).
+    hwnas_source: ``"csv"`` (default) or ``"pickle"`` (the official HW-NAS-Bench pickle).
+    """
+
+    def __init__(self, data_dir: str | Path | None = None, *, custom: Mapping[str, str | Path] | None = None,
+                 checksums: Mapping[str, str] | None = None, hwnas_source: str = "csv",
+                 env: Mapping[str, str] | None = None) -> None:
+        if hwnas_source not in ("csv", "pickle"):
+            raise ValueError(f"hwnas_source must be 'csv' or 'pickle', got {hwnas_source!r}")
+        self.files = FileResolver(data_dir, env)
+        self.custom = {k: Path(v) for k, v in (custom or {}).items()}
+        self.checksums = dict(checksums or {})
+        self.hwnas_source = hwnas_source
+        self._tables: dict[str, BenchmarkTable] = {}
+
+    # -------------------------------------------------------------------- files
+    def path(self, relpath: str) -> Path:
+        """Verified path of a manifest file."""
+        return self.files.path(relpath, self.checksums.get(relpath))
+
+    def verify(self) -> list[FileStatus]:
+        """Presence and checksum of every manifest file (nothing is parsed)."""
+        out = []
+        for rel, entry in self.files.manifest.items():
+            try:
+                p = find_file(rel, self.files.dirs)
+            except DataFileNotFoundError:
+                out.append(FileStatus(rel, entry.required, "missing", "", "searched " + ", ".join(map(str, self.files.dirs))))
+                continue
+            expected = self.checksums.get(rel) or entry.sha256
+            if expected is None:
+                out.append(FileStatus(rel, entry.required, "unverifiable", str(p),
+                                      f"no known sha256 (file sha256 {sha256_file(p)}); pass it explicitly to use the file"))
+                continue
+            digest = sha256_file(p)
+            status = "ok" if digest == expected else "checksum-mismatch"
+            detail = "" if status == "ok" else f"sha256 {digest}, expected {expected}"
+            out.append(FileStatus(rel, entry.required, status, str(p), detail))
+        return out
+
+    # ------------------------------------------------------------------- tables
+    def _loaders(self) -> dict[str, Callable[[], BenchmarkTable]]:
+        return {
+            "hwnas": self._load_hwnas,
+            "nb201": lambda: L.load_nb201(self.path(NB201_FILE)),
+            "transnas-micro": lambda: L.load_transnas_micro(self.path(TRANSNAS_MICRO_FILE)),
+            "transnas-macro": self._load_transnas_macro,
+            "nbmacro": lambda: L.load_nbmacro(self.path(NBMACRO_FILE)),
+        }
+
+    def _load_hwnas(self) -> BenchmarkTable:
+        if self.hwnas_source == "pickle":
+            return L.load_hwnas_pickle(self.path(HWNAS_PICKLE))
+        return L.load_hwnas_csv({ds: self.path(rel) for ds, rel in HWNAS_FILES.items()})
+
+    def _load_transnas_macro(self) -> BenchmarkTable:
+        try:
+            path = self.path(TRANSNAS_OFFICIAL_FILE)
+        except DataFileNotFoundError as exc:
+            raise DataFileNotFoundError(
+                "transnas-macro datasets need the official TransNAS-Bench-101 file "
+                "transnas-bench_v10141024.pth (about 100 MiB, distributed through the benchmark's "
+                "Google Drive folder; not downloadable here and not available offline). "
+                f"Place it in a data directory and pass its sha256 via checksums=. {exc}"
+            ) from None
+        except ChecksumError as exc:
+            raise ChecksumError(f"{exc} (DataStore(checksums={{'{TRANSNAS_OFFICIAL_FILE}': '<sha256>'}}))") from None
+        return L.load_transnas_official(path)
+
+    @property
+    def benchmarks(self) -> tuple[str, ...]:
+        return tuple(KNOWN_IDS)
+
+    def table(self, benchmark: str) -> BenchmarkTable:
+        """The parsed table of ``benchmark`` (``hwnas``, ``nb201``, ..., ``custom/<name>``)."""
+        if benchmark not in self._tables:
+            if benchmark.startswith("custom/"):
+                self._tables[benchmark] = self._load_custom(benchmark.split("/", 1)[1])
+            else:
+                loaders = self._loaders()
+                if benchmark not in loaders:
+                    raise UnknownNameError(
+                        f"unknown benchmark {benchmark!r}; known: {', '.join(loaders)}, custom/<name>"
+                    )
+                self._tables[benchmark] = loaders[benchmark]()
+        return self._tables[benchmark]
+
+    def _custom_path(self, name: str) -> Path:
+        if name in self.custom:
+            return self.custom[name]
+        return find_file(f"{CUSTOM_DIR}/{name}.csv", self.files.dirs)
+
+    def _load_custom(self, name: str) -> BenchmarkTable:
+        return L.load_custom(self._custom_path(name), name)
+
+    # ----------------------------------------------------------------- datasets
+    def load(self, dataset_id: str) -> Dataset:
+        """One dataset by ID ``benchmark/dataset/metric`` (``custom/<name>/<column>``)."""
+        parts = dataset_id.split("/")
+        if len(parts) != 3 or not all(parts):
+            raise UnknownNameError(
+                f"dataset ID {dataset_id!r} should have the form benchmark/dataset/metric, "
+                "e.g. hwnas/cifar10/edgegpu_latency"
+            )
+        bench = parts[0]
+        if bench == "custom":
+            table = self.table(f"custom/{parts[1]}")
+            column = f"{parts[1]}/{parts[2]}"
+            if column not in table.values.columns:
+                cols = [c.split("/", 1)[1] for c in table.values.columns]
+                raise UnknownNameError(
+                    f"custom table {parts[1]!r} ({table.sources[0]}) has no metric column {parts[2]!r}; "
+                    f"columns: {', '.join(cols)}"
+                )
+            return table.dataset(column)
+        known = KNOWN_IDS.get(bench)
+        if known is None or dataset_id not in known:
+            pool = [i for ids in KNOWN_IDS.values() for i in ids]
+            close = difflib.get_close_matches(dataset_id, pool, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise UnknownNameError(f"unknown dataset ID {dataset_id!r}{hint} (see 'nasbench-study data list')")
+        return self.table(bench).dataset(dataset_id.split("/", 1)[1])
+
+    def dataset_ids(self, benchmark: str | None = None) -> list[str]:
+        """Known dataset IDs (of one benchmark), without reading files."""
+        if benchmark is None:
+            return [i for ids in KNOWN_IDS.values() for i in ids]
+        return list(KNOWN_IDS[benchmark])
+
+
+def load_dataset(dataset_id: str, data_dir: str | Path | None = None) -> Dataset:
+    """Convenience: load one dataset with a fresh :class:`DataStore`."""
+    return DataStore(data_dir).load(dataset_id)

@@ -1,0 +1,149 @@
+"""Cell search spaces: NAS-Bench-201 (and its subsets) and the TransNAS-Bench-101 micro cell.
+
+A cell has 4 nodes and 6 edges; every edge carries one op.  Canonical edge order is the order
+of appearance in the NB201 string ``|e0~0|+|e1~0|e2~1|+|e3~0|e4~1|e5~2|``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+import numpy as np
+
+from .base import ArchFormat, LutBaseline, SearchSpace, tuple_format
+
+#: Canonical NB201 op vocabulary (code = position).
+NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+#: (source, destination) node of each canonical edge.
+CELL_EDGES = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
+CELL_SLOT_NAMES = tuple(f"{a}->{b}" for a, b in CELL_EDGES)
+
+#: NASLib / HW-NAS-Bench convention: op code -> canonical op code.
+NASLIB_OP_TO_CANONICAL = np.array([1, 0, 3, 2, 4])
+#: NASLib edge order (1<-0),(2<-0),(3<-0),(2<-1),(3<-1),(3<-2): position -> canonical slot.
+NASLIB_POS_TO_SLOT = np.array([0, 1, 3, 2, 4, 5])
+
+#: TransNAS-Bench-101 micro: fixed base channels and macro skeleton of the official names.
+TRANSNAS_MICRO_PREFIX = "64-41414-"
+
+_NB201_TOKEN = re.compile(r"([A-Za-z0-9_]+)~(\d+)")
+
+
+def _nb201_format(op_names: Sequence[str]) -> ArchFormat:
+    names = tuple(op_names)
+    lookup = {n: i for i, n in enumerate(names)}
+    by_dst: dict[int, list[int]] = {}
+    for slot, (_, dst) in enumerate(CELL_EDGES):
+        by_dst.setdefault(dst, []).append(slot)
+    groups = [by_dst[d] for d in sorted(by_dst)]
+
+    def fmt(row: np.ndarray) -> str:
+        return "+".join(
+            "|" + "|".join(f"{names[row[s]]}~{CELL_EDGES[s][0]}" for s in g) + "|" for g in groups
+        )
+
+    def parse(text: str) -> list[int]:
+        nodes = text.split("+")
+        if len(nodes) != len(groups):
+            raise ValueError(f"expected {len(groups)} node groups separated by '+', got {len(nodes)}")
+        row = [0] * len(CELL_EDGES)
+        for g, node in zip(groups, nodes):
+            tokens = [t for t in node.strip().strip("|").split("|")]
+            if len(tokens) != len(g):
+                raise ValueError(f"node group {node!r} should hold {len(g)} 'op~input' entries")
+            for s, tok in zip(g, tokens):
+                m = _NB201_TOKEN.fullmatch(tok.strip())
+                if m is None:
+                    raise ValueError(f"entry {tok!r} is not of the form 'op~input'")
+                op, src = m.group(1), int(m.group(2))
+                if op not in lookup:
+                    raise ValueError(f"unknown op {op!r}; expected one of {', '.join(names)}")
+                if src != CELL_EDGES[s][0]:
+                    raise ValueError(f"entry {tok!r} should take input node {CELL_EDGES[s][0]}")
+                row[s] = lookup[op]
+        return row
+
+    pattern = re.compile(r"\|[A-Za-z0-9_]+~\d+\|(\+\|([A-Za-z0-9_]+~\d+\|)+)*")
+    return ArchFormat("nb201", fmt, parse, pattern, "NAS-Bench-201 string |op~0|+|op~0|op~1|+...")
+
+
+def _naslib_format() -> ArchFormat:
+    canon_to_naslib = np.argsort(NASLIB_OP_TO_CANONICAL)
+    slot_order = NASLIB_POS_TO_SLOT
+
+    def fmt(row: np.ndarray) -> str:
+        return "(" + ", ".join(str(int(canon_to_naslib[row[s]])) for s in slot_order) + ")"
+
+    inner = tuple_format(6, "naslib")
+
+    def parse(text: str) -> list[int]:
+        codes = inner.parse_one(text)
+        row = [0] * 6
+        for pos, code in enumerate(codes):
+            if not 0 <= code < len(NASLIB_OP_TO_CANONICAL):
+                raise ValueError(f"NASLib op code {code} out of range 0..4")
+            row[slot_order[pos]] = int(NASLIB_OP_TO_CANONICAL[code])
+        return row
+
+    return ArchFormat(
+        "naslib", fmt, parse, None,
+        "NASLib/HW-NAS-Bench tuple: codes 0=skip,1=none,2=conv3x3,3=conv1x1,4=avgpool; "
+        "edges (1<-0),(2<-0),(3<-0),(2<-1),(3<-1),(3<-2)",
+    )
+
+
+def _transnas_micro_format() -> ArchFormat:
+    def fmt(row: np.ndarray) -> str:
+        r = [str(int(v)) for v in row]
+        return f"{TRANSNAS_MICRO_PREFIX}{r[0]}_{r[1]}{r[2]}_{r[3]}{r[4]}{r[5]}"
+
+    def parse(text: str) -> list[int]:
+        if not text.startswith(TRANSNAS_MICRO_PREFIX):
+            raise ValueError(f"expected the prefix {TRANSNAS_MICRO_PREFIX!r}")
+        groups = text[len(TRANSNAS_MICRO_PREFIX):].split("_")
+        if [len(g) for g in groups] != [1, 2, 3]:
+            raise ValueError("expected a cell of the form a_bc_def")
+        return [int(c) for c in "".join(groups)]
+
+    pattern = re.compile(r"\d+-\d+-\d_\d\d_\d\d\d")
+    return ArchFormat("transnas", fmt, parse, pattern, "TransNAS-Bench-101 micro name 64-41414-a_bc_def")
+
+
+class CellSpace(SearchSpace):
+    """A NAS-Bench-201-style cell: 6 edges, each with one op of a vocabulary."""
+
+    def __init__(
+        self,
+        name: str,
+        op_names: Sequence[str],
+        allowed: Sequence[int] | None = None,
+        description: str = "",
+    ) -> None:
+        allowed_ops = None if allowed is None else [tuple(allowed)] * len(CELL_EDGES)
+        super().__init__(name, CELL_SLOT_NAMES, op_names, allowed_ops, CELL_EDGES, description)
+        self.add_format(_nb201_format(op_names), default=True)
+        self.add_format(tuple_format(len(CELL_EDGES), "ops", "tuple of canonical op codes in NB201 edge order"))
+
+    def lut_baselines(self) -> tuple[LutBaseline, ...]:
+        """The protocol's baseline: the all-``none`` cell (first op of the allowed set)."""
+        base = tuple(ops[0] for ops in self.allowed_ops)
+        return (LutBaseline(base, tuple(range(self.n_slots))),)
+
+
+def nb201(subset: str = "full") -> CellSpace:
+    """The NAS-Bench-201 / HW-NAS-Bench cell space or one of its Chapter-6 subsets."""
+    allowed = {"full": None, "nozero": (1, 2, 3, 4), "onlyconv": (2, 3)}
+    if subset not in allowed:
+        raise ValueError(f"unknown NB201 subset {subset!r}; expected one of {', '.join(allowed)}")
+    name = "nb201" if subset == "full" else f"nb201-{subset}"
+    space = CellSpace(name, NB201_OPS, allowed[subset], "NAS-Bench-201 cell (5 ops on 6 edges)")
+    space.add_format(_naslib_format())
+    return space
+
+
+def transnas_micro() -> CellSpace:
+    """TransNAS-Bench-101 micro cell: NB201 topology with 4 ops (no pooling)."""
+    space = CellSpace("transnas-micro", NB201_OPS[:4], None, "TransNAS-Bench-101 micro cell (4 ops on 6 edges)")
+    space.add_format(_transnas_micro_format())
+    return space
