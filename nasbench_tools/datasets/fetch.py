@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import logging
 import os
 import tempfile
@@ -76,7 +77,7 @@ def download(entry: ManifestEntry, dest_dir: Path, *, mirror: str | None = None,
                 finally:
                     if bar:
                         bar.close()
-        except (urllib.error.URLError, OSError, ValueError) as exc:
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
             raise DownloadError(f"{entry.path}: download from {url} failed after {received} bytes ({exc})") from None
         if length is not None and received != int(length):
             raise DownloadError(
@@ -104,6 +105,9 @@ def fetch_missing(entries: Iterable[ManifestEntry], dirs: list[Path], dest_dir: 
             continue
         if not e.required:
             results.append((e.path, "optional, skipped"))
+            continue
+        if e.url is None:
+            results.append((e.path, f"not downloadable: {e.description}"))
             continue
         download(e, dest_dir, **kwargs)
         results.append((e.path, "downloaded"))

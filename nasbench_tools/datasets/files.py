@@ -148,7 +148,6 @@ class FileResolver:
         expected = sha256 or entry.sha256
         st = p.stat()
         key = (str(p), st.st_size, st.st_mtime_ns)
-        if self._verified.get(key) != expected:
-            verify_checksum(p, expected)
-            self._verified[key] = expected  # type: ignore[assignment]
+        if expected is None or self._verified.get(key) != expected:
+            self._verified[key] = verify_checksum(p, expected)
         return p

@@ -330,10 +330,10 @@ class SearchSpace:
                 f"{self.name}: {text!r} is not a valid {fmt.name!r} architecture string "
                 f"({fmt.description}): {exc}"
             ) from None
-        try:
-            return int(self.index(row)[0])
-        except InvalidArchitectureError as exc:
-            raise InvalidArchitectureError(f"{self.name}: {text!r}: {exc}") from None
+        why = self.explain_invalid(row)
+        if why:
+            raise InvalidArchitectureError(f"{self.name}: {text!r} is not in the space: {why}")
+        return int(self.index(row)[0])
 
 
 # ------------------------------------------------------------------ shared format pieces

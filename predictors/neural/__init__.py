@@ -1,0 +1,1 @@
+"""Neural-network predictors (torch): MLPs, BANANAS, GCN, BONAS, NAO and BOHAMIANN."""

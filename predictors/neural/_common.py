@@ -1,0 +1,222 @@
+"""Shared machinery of the torch predictors: seeding, mini-batch schedules, state I/O.
+
+Every random choice comes from explicit generators derived from ``random_state`` (a numpy
+``Generator`` for shuffling, a ``torch.Generator`` for initialisation, dropout and sampling
+noise), so fits are reproducible and never touch torch's global RNG (safe under threads).
+Data are converted to tensors once per fit; batches are index gathers, never per-sample
+Python work.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Callable, Iterator
+
+import numpy as np
+import torch
+from torch import nn
+
+from .._checks import seed_int
+from ..base import Predictor
+
+if TYPE_CHECKING:
+    from nasbench_tools.encodings import GraphLayout
+    from nasbench_tools.spaces import SearchSpace
+
+#: Parameters live in float32 for training speed; relaxed functions use the caller's dtype.
+DTYPE = torch.float32
+#: Rows per forward pass when predicting (bounds memory for the whole 15,625-arch space).
+PREDICT_CHUNK = 4096
+#: Prefix of module tensors in the persisted state (other keys are metadata).
+STATE_PREFIX = "module."
+
+
+def torch_generator(random_state: int | None, stream: int) -> torch.Generator:
+    """A CPU ``torch.Generator`` seeded from ``random_state`` and a stream number."""
+    g = torch.Generator()
+    g.manual_seed(seed_int(random_state, stream))
+    return g
+
+
+def numpy_rng(random_state: int | None, stream: int) -> np.random.Generator:
+    return np.random.default_rng(seed_int(random_state, stream))
+
+
+def epoch_permutations(rng: np.random.Generator, epochs: int, n: int, members: int = 1) -> torch.Tensor:
+    """``(epochs, members, n)`` independent shuffles, drawn in one vectorised call."""
+    return torch.from_numpy(np.argsort(rng.random((epochs, members, n)), axis=-1))
+
+
+def batch_slices(n: int, batch_size: int, drop_last: bool) -> list[slice]:
+    """Batch boundaries of one epoch. Always at least one batch: with ``drop_last`` and
+    ``n < batch_size`` the single batch holds all ``n`` samples (the original GCN trained on
+    no batch at all at n = 5, a defect the protocol says not to copy)."""
+    b = min(batch_size, n)
+    stops = range(b, n + 1, b) if drop_last else range(b, n + b, b)
+    return [slice(s - b, min(s, n)) for s in stops]
+
+
+def cosine_lr(base_lr: float, epoch: int, epochs: int) -> float:
+    """``CosineAnnealingLR(T_max=epochs, eta_min=0)`` in closed form, for epoch ``epoch``."""
+    return base_lr * 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+def make_adam(params, lr: float, **kwargs) -> torch.optim.Adam:
+    """Adam with the multi-tensor implementation (fewer kernel launches per step on CPU)."""
+    return torch.optim.Adam(params, lr=lr, foreach=True, **kwargs)
+
+
+def dropout(x: torch.Tensor, p: float, generator: torch.Generator | None) -> torch.Tensor:
+    """Inverted dropout with masks from ``generator``; identity when ``generator`` is None
+    (evaluation) or ``p == 0``."""
+    if generator is None or p <= 0.0:
+        return x
+    keep = torch.rand(x.shape, generator=generator, dtype=x.dtype) >= p
+    return x * keep / (1.0 - p)
+
+
+def uniform_(t: torch.Tensor, bound: float, generator: torch.Generator) -> None:
+    with torch.no_grad():
+        t.uniform_(-bound, bound, generator=generator)
+
+
+def reset_linear_(layer: nn.Linear, generator: torch.Generator) -> None:
+    """PyTorch's default ``nn.Linear`` initialisation, drawn from ``generator``."""
+    bound = 1.0 / math.sqrt(layer.in_features)
+    uniform_(layer.weight, bound, generator)
+    if layer.bias is not None:
+        uniform_(layer.bias, bound, generator)
+
+
+def xavier_uniform_(t: torch.Tensor, fan_in: int, fan_out: int, generator: torch.Generator) -> None:
+    uniform_(t, math.sqrt(6.0 / (fan_in + fan_out)), generator)
+
+
+def predict_in_chunks(forward: Callable[[torch.Tensor], torch.Tensor], X: torch.Tensor) -> np.ndarray:
+    """Evaluate ``forward`` without gradients on row chunks of ``X``; float64 result."""
+    with torch.no_grad():
+        parts = [forward(X[i:i + PREDICT_CHUNK]) for i in range(0, len(X), PREDICT_CHUNK)]
+    return torch.cat(parts, dim=-1).to(torch.float64).numpy()
+
+
+def module_state(module: nn.Module) -> dict[str, np.ndarray]:
+    """A module's ``state_dict`` (parameters and buffers) as named numpy arrays."""
+    return {STATE_PREFIX + k: v.detach().cpu().numpy().copy() for k, v in module.state_dict().items()}
+
+
+def load_module_state(module: nn.Module, state: dict[str, np.ndarray], label: str) -> None:
+    """Inverse of :func:`module_state`; a missing or mis-shaped tensor is a clear error."""
+    own = module.state_dict()
+    tensors = {k[len(STATE_PREFIX):]: v for k, v in state.items() if k.startswith(STATE_PREFIX)}
+    missing = sorted(set(own) - set(tensors))
+    unexpected = sorted(set(tensors) - set(own))
+    if missing or unexpected:
+        raise ValueError(f"{label}: saved state does not match the model (missing {missing}, "
+                         f"unexpected {unexpected})")
+    for k, ref in own.items():
+        if tuple(tensors[k].shape) != tuple(ref.shape):
+            raise ValueError(f"{label}: saved tensor {k!r} has shape {tuple(tensors[k].shape)}, "
+                             f"the model expects {tuple(ref.shape)}")
+    module.load_state_dict({k: torch.as_tensor(np.asarray(v)).to(own[k].dtype) for k, v in tensors.items()})
+
+
+def state_int(state: dict[str, np.ndarray], key: str, label: str) -> int:
+    if key not in state:
+        raise ValueError(f"{label}: saved state lacks {key!r}")
+    return int(np.asarray(state[key]).reshape(()))
+
+
+class DtypeCache:
+    """Copies of a fitted module in the dtypes callers ask for (relaxed functions are often
+    evaluated in float64 for gradient checks while training ran in float32)."""
+
+    def __init__(self, module: nn.Module) -> None:
+        self._module = module
+        self._copies: dict[torch.dtype, nn.Module] = {}
+
+    def get(self, dtype: torch.dtype) -> nn.Module:
+        if dtype not in self._copies:
+            import copy
+
+            self._copies[dtype] = copy.deepcopy(self._module).to(dtype).eval()
+        return self._copies[dtype]
+
+
+def infer_graph_layout(X: np.ndarray, global_node: bool, label: str) -> tuple[int, int]:
+    """``(n_nodes, n_features)`` of a flattened graph encoding ``[adjacency, node one-hot]``.
+
+    The width alone is ambiguous, so the split is the one for which every node's feature
+    row is one-hot and the adjacency is 0/1 in every sample (see
+    :func:`nasbench_tools.encodings.unflatten_graph`)."""
+    width = X.shape[1]
+    found = []
+    for n in range(2, int(math.isqrt(width)) + 1):
+        rest = width - n * n
+        if rest <= 0 or rest % n:
+            continue
+        f = rest // n
+        if f < 2 + int(global_node):
+            continue
+        adj, feats = X[:, :n * n], X[:, n * n:].reshape(len(X), n, f)
+        if np.all((adj == 0) | (adj == 1)) and np.all((feats == 0) | (feats == 1)) \
+                and np.all(feats.sum(axis=2) == 1):
+            found.append((n, f))
+    if len(found) != 1:
+        what = "no" if not found else f"an ambiguous ({found})"
+        raise ValueError(f"{label}: X (width {width}) has {what} split into a flattened "
+                         f"{'graph_bonas' if global_node else 'graph'} encoding "
+                         "(n_nodes**2 adjacency values, then one-hot node features)")
+    return found[0]
+
+
+def check_graph_space(label: str, space: "SearchSpace", layout: "GraphLayout", n_nodes: int,
+                      n_features: int) -> None:
+    if (layout.n_nodes, layout.n_features) != (n_nodes, n_features):
+        raise ValueError(
+            f"{label}: search space {space.name} has graphs of {layout.n_nodes} nodes x "
+            f"{layout.n_features} features, the predictor was fitted on {n_nodes} x {n_features}")
+
+
+class TorchPredictor(Predictor):
+    """Common persistence and prediction plumbing: subclasses build ``self.module_`` in
+    ``_build(meta)`` from their parameters plus the integer metadata ``meta`` they need
+    (e.g. input width), which is persisted next to the module tensors."""
+
+    def _build(self, meta: dict[str, int]) -> nn.Module:
+        raise NotImplementedError
+
+    def _meta(self) -> dict[str, int]:
+        return dict(self.meta_)
+
+    def _get_state(self) -> dict[str, np.ndarray]:
+        if not hasattr(self, "module_"):
+            raise ValueError(f"{self._label()}: not fitted, nothing to save")
+        state = module_state(self.module_)
+        state.update({f"meta.{k}": np.asarray(v, dtype=np.int64) for k, v in self._meta().items()})
+        return state
+
+    def _set_state(self, state: dict[str, np.ndarray]) -> None:
+        meta = {k[len("meta."):]: state_int(state, k, self._label()) for k in state if k.startswith("meta.")}
+        self.meta_ = meta
+        module = self._build(meta)
+        load_module_state(module, state, self._label())
+        self.module_ = module.eval()
+
+    def _relaxed_module(self, dtype: torch.dtype) -> nn.Module:
+        cache = self.__dict__.get("_dtype_cache")
+        if cache is None or cache._module is not self.module_:
+            cache = DtypeCache(self.module_)
+            self.__dict__["_dtype_cache"] = cache
+        return cache.get(dtype)
+
+
+def iterate_batches(perms: torch.Tensor, slices: list[slice]) -> Iterator[tuple[int, torch.Tensor]]:
+    """``(epoch, index tensor (members, batch))`` over all epochs."""
+    for epoch in range(perms.shape[0]):
+        for s in slices:
+            yield epoch, perms[epoch, :, s]

@@ -1,0 +1,212 @@
+"""Fully connected predictors: the large and small MLP of the study (NASLib's ``MLPPredictor``).
+
+Both train with the L1 loss plus ``regularization`` x the L1 norm of the output layer's
+weights, Adam (betas 0.9/0.99), batch 32, 500 epochs, on the one-hot encoding.  The network
+is implemented as a stack of ``members`` independent MLPs evaluated with batched matrix
+products, so BANANAS' ensemble of three trains in the same loop at nearly the cost of one
+(each member has its own initialisation, shuffling and loss; Adam is element-wise, so the
+members' updates are exactly those of separate training runs).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, ClassVar
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .._checks import check_choice, check_float, check_int, check_seed
+from ..space import Choice, IntUniform, Uniform
+from ._common import (DTYPE, TorchPredictor, batch_slices, epoch_permutations, iterate_batches,
+                      make_adam, numpy_rng, predict_in_chunks, torch_generator, xavier_uniform_)
+
+if TYPE_CHECKING:
+    from nasbench_tools.spaces import SearchSpace
+
+ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "relu": F.relu, "tanh": torch.tanh, "hardswish": F.hardswish,
+}
+#: Adam's betas in the original MLP predictor.
+ADAM_BETAS = (0.9, 0.99)
+_SEED_INIT, _SEED_SHUFFLE = 1, 2
+
+
+class EnsembleMLP(nn.Module):
+    """``members`` MLPs of ``num_layers`` hidden layers of ``width`` units, batched.
+
+    Input ``(members, batch, in)`` or ``(batch, in)`` (shared by all members); output
+    ``(members, batch)``.  Weights use Xavier-uniform and zero biases (as the original)."""
+
+    def __init__(self, n_in: int, num_layers: int, width: int, members: int, activation: str) -> None:
+        super().__init__()
+        self.members, self.activation = members, activation
+        dims = [n_in] + [width] * num_layers
+        self.weights = nn.ParameterList(
+            [nn.Parameter(torch.empty(members, a, b, dtype=DTYPE)) for a, b in zip(dims[:-1], dims[1:])])
+        self.biases = nn.ParameterList(
+            [nn.Parameter(torch.zeros(members, 1, b, dtype=DTYPE)) for b in dims[1:]])
+        self.out_weight = nn.Parameter(torch.empty(members, width, 1, dtype=DTYPE))
+        self.out_bias = nn.Parameter(torch.zeros(members, 1, 1, dtype=DTYPE))
+
+    def reset_parameters(self, generator: torch.Generator) -> None:
+        for w in list(self.weights) + [self.out_weight]:
+            for m in range(self.members):
+                xavier_uniform_(w[m], w.shape[1], w.shape[2], generator)
+        with torch.no_grad():
+            for b in list(self.biases) + [self.out_bias]:
+                b.zero_()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        act = ACTIVATIONS[self.activation]
+        if x.ndim == 2:
+            x = x.unsqueeze(0).expand(self.members, -1, -1)
+        for w, b in zip(self.weights, self.biases):
+            x = act(torch.baddbmm(b, x, w))
+        return torch.baddbmm(self.out_bias, x, self.out_weight).squeeze(-1)
+
+
+class _MLPPredictor(TorchPredictor):
+    """Shared fit/predict of the MLP family; subclasses fix the defaults and the encoding."""
+
+    n_members: ClassVar[int] = 1
+    min_train_samples = 2
+    differentiable = True
+
+    # parameters every subclass declares in __init__
+    num_layers: int
+    layer_width: int
+    learning_rate: float
+    batch_size: int
+    epochs: int
+    regularization: float
+    random_state: int | None
+
+    def _activation(self) -> str:
+        return "relu"
+
+    def _members(self) -> int:
+        return self.n_members
+
+    def _check_params(self) -> None:
+        label = self._label()
+        check_int(label, "num_layers", self.num_layers, 1)
+        check_int(label, "layer_width", self.layer_width, 1)
+        check_float(label, "learning_rate", self.learning_rate, 0.0, low_open=True)
+        check_int(label, "batch_size", self.batch_size, 1)
+        check_int(label, "epochs", self.epochs, 1)
+        check_float(label, "regularization", self.regularization, 0.0)
+        check_seed(label, self.random_state)
+
+    def _build(self, meta: dict[str, int]) -> EnsembleMLP:
+        return EnsembleMLP(meta["n_in"], self.num_layers, self.layer_width, meta["members"], self._activation())
+
+    def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
+        self.meta_ = {"n_in": X.shape[1], "members": self._members()}
+        module = self._build(self.meta_)
+        module.reset_parameters(torch_generator(self.random_state, _SEED_INIT))
+        Xt = torch.as_tensor(X, dtype=DTYPE)
+        yt = torch.as_tensor(y, dtype=DTYPE)
+        perms = epoch_permutations(numpy_rng(self.random_state, _SEED_SHUFFLE), self.epochs, len(X),
+                                   module.members)
+        optimizer = make_adam(module.parameters(), self.learning_rate, betas=ADAM_BETAS)
+        module.train()
+        for _, idx in iterate_batches(perms, batch_slices(len(X), self.batch_size, drop_last=False)):
+            pred = module(Xt[idx])
+            # per member: mean L1 error + regularization * |output weights|_1; summing members
+            # keeps their gradients independent
+            loss = (pred - yt[idx]).abs().mean(dim=1).sum() + self.regularization * module.out_weight.abs().sum()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        self.module_ = module.eval()
+
+    def _member_predictions(self, X: np.ndarray) -> np.ndarray:
+        return predict_in_chunks(self.module_, torch.as_tensor(X, dtype=DTYPE))
+
+    def _predict(self, X: np.ndarray, return_std: bool):
+        preds = self._member_predictions(X)
+        mean = preds.mean(axis=0)
+        if return_std:
+            return mean, preds.std(axis=0)
+        return mean
+
+    def _relaxed_encoding(self, space: "SearchSpace") -> Callable[[torch.Tensor], torch.Tensor]:
+        from ..relaxed import relaxed_onehot
+
+        return lambda w: relaxed_onehot(space, w)
+
+    def _torch_function(self, space: "SearchSpace") -> Callable[[torch.Tensor], torch.Tensor]:
+        encode = self._relaxed_encoding(space)
+        width = self.n_features_in_
+
+        def fn(w: torch.Tensor) -> torch.Tensor:
+            x = encode(w)
+            if x.shape[1] != width:
+                raise ValueError(f"{self._label()}: the {self.encoding} encoding of {space.name} has "
+                                 f"{x.shape[1]} features, the predictor was fitted on {width}")
+            return self._relaxed_module(x.dtype)(x).mean(dim=0)
+
+        return fn
+
+
+#: Tuning ranges of the large MLP and of BANANAS' members (Table A.1).
+LARGE_MLP_SPACE = {
+    "num_layers": IntUniform(5, 25),
+    "layer_width": IntUniform(5, 25),
+    "learning_rate": Uniform(1e-4, 1e-1, log=True),
+}
+
+
+class MLPLarge(_MLPPredictor):
+    """MLP of 20 hidden ReLU layers x 20 units (NASLib's MLP predictor defaults)."""
+
+    name = "mlp_large"
+    encoding = "onehot"
+    probabilistic = False
+    tuning_space = LARGE_MLP_SPACE
+
+    def __init__(self, num_layers: int = 20, layer_width: int = 20, learning_rate: float = 1e-3,
+                 batch_size: int = 32, epochs: int = 500, regularization: float = 0.2,
+                 random_state: int | None = 0) -> None:
+        self.num_layers = num_layers
+        self.layer_width = layer_width
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.regularization = regularization
+        self.random_state = random_state
+
+
+class MLPSmall(_MLPPredictor):
+    """MLP of 3 hidden layers x 32 units with a tunable activation (relu, tanh, hardswish)."""
+
+    name = "mlp_small"
+    encoding = "onehot"
+    probabilistic = False
+    tuning_space = {
+        "num_layers": IntUniform(2, 5),
+        "layer_width": IntUniform(16, 128, log=True),
+        "learning_rate": Uniform(1e-4, 1e-1, log=True),
+        "activation": Choice(tuple(ACTIVATIONS)),
+    }
+
+    def __init__(self, num_layers: int = 3, layer_width: int = 32, learning_rate: float = 1e-3,
+                 activation: str = "relu", batch_size: int = 32, epochs: int = 500,
+                 regularization: float = 0.2, random_state: int | None = 0) -> None:
+        self.num_layers = num_layers
+        self.layer_width = layer_width
+        self.learning_rate = learning_rate
+        self.activation = activation
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.regularization = regularization
+        self.random_state = random_state
+
+    def _activation(self) -> str:
+        return self.activation
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_choice(self._label(), "activation", self.activation, tuple(ACTIVATIONS))
