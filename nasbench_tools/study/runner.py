@@ -1,0 +1,221 @@
+"""The predictor study: one task per (dataset, predictor, seed, training size), tidy CSV rows.
+
+Every task is self-contained and picklable (it carries the dataset's values), so the same code
+runs serially, in a local process pool or on a Dask cluster; the results file (see
+:mod:`nasbench_tools.runner.results`) makes runs resumable and refuses mixing configurations.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..datasets import DataStore
+from ..encodings import encode, get_encoding
+from ..errors import DataFormatError
+from ..runner import Executor, ResultsFile, RunSummary, SerialExecutor, run_grid
+from ..spaces import get_space
+from ..utils.io import atomic_write
+from .metrics import METRIC_COLUMNS, prediction_metrics
+from .spec import StudySpec
+from .splits import make_split
+
+log = logging.getLogger(__name__)
+
+RESULTS_NAME = "results.csv"
+KEY_COLUMNS = ("dataset", "predictor", "seed", "train_size")
+COLUMNS = KEY_COLUMNS + ("test_size",) + METRIC_COLUMNS + (
+    "fit_time_s", "query_time_s", "tuned", "n_configs", "cv_score", "params", "status", "error",
+)
+#: Columns that depend on the machine's speed (left out when comparing runs).
+TIMING_COLUMNS = ("fit_time_s", "query_time_s")
+LOOKUP_TABLE = "lookup_table"
+#: Longest error message kept in the CSV.
+MAX_ERROR_CHARS = 500
+
+
+@dataclass(frozen=True)
+class StudyTask:
+    """One fit and evaluation; carries everything a worker needs (no file access)."""
+
+    dataset: str
+    predictor: str
+    seed: int
+    train_size: int
+    test_size: int
+    space: str
+    values: np.ndarray = field(repr=False, compare=False)
+    params: Mapping[str, Any] = field(default_factory=dict)
+    tune: bool = False
+    n_configs: int = 1
+    time_budget_s: float | None = None
+    cv: int = 3
+    min_tuning_samples: int = 10
+    threads: int | None = None
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        return (self.dataset, self.predictor, self.seed, self.train_size)
+
+
+def _json(params: Mapping[str, Any]) -> str:
+    def plain(v: Any) -> Any:
+        if isinstance(v, (np.integer,)):
+            return int(v)
+        if isinstance(v, (np.floating,)):
+            return float(v)
+        if isinstance(v, (str, int, float, bool)) or v is None:
+            return v
+        return str(v)
+
+    return json.dumps({k: plain(v) for k, v in sorted(params.items())}, sort_keys=True)
+
+
+def training_indices(task: StudyTask, test: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """The architectures a task fits on: a pool prefix, or the lookup table's neighbours."""
+    if task.predictor == LOOKUP_TABLE:
+        space = get_space(task.space)
+        return space.index(space.lut_architectures())
+    return pool[: task.train_size]
+
+
+def run_task(task: StudyTask) -> pd.DataFrame:
+    """Fit (tuning first when asked) and evaluate one predictor; never raises for model errors."""
+    from predictors import make
+    from predictors.tuning import tune
+
+    if task.threads:
+        import torch
+
+        torch.set_num_threads(task.threads)
+    space = get_space(task.space)
+    avail = np.flatnonzero(~np.isnan(task.values))
+    split = make_split(avail, task.seed, task.test_size)
+    row: dict[str, Any] = dict(zip(KEY_COLUMNS, task.key))
+    row.update(test_size=task.test_size, tuned=False, n_configs=0, cv_score=math.nan, params="",
+               status="ok", error="", fit_time_s=math.nan, query_time_s=math.nan)
+    row.update({m: math.nan for m in METRIC_COLUMNS})
+    try:
+        model = make(task.predictor, random_state=task.seed, **dict(task.params))
+        if task.predictor == LOOKUP_TABLE and "space" in model.get_params():
+            model.set_params(space=task.space)
+        train = training_indices(task, split.test, split.pool)
+        enc = get_encoding(model.encoding)
+        X_train = enc(space, space.arch(train))
+        y_train = task.values[train]
+        X_test = enc(space, space.arch(split.test))
+        y_test = task.values[split.test]
+        t0 = time.perf_counter()
+        if task.tune and len(train) >= task.min_tuning_samples and model.tuning_space:
+            result = tune(model, X_train, y_train, n_configs=task.n_configs, time_budget_s=task.time_budget_s,
+                          cv=task.cv, random_state=task.seed)
+            model.set_params(**result.best_params)
+            row.update(tuned=True, n_configs=len(result.cv_results), cv_score=result.best_score)
+        model.fit(X_train, y_train)
+        row["fit_time_s"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        pred = model.predict(X_test)
+        row["query_time_s"] = (time.perf_counter() - t1) / len(X_test)
+        row.update(prediction_metrics(y_test, pred))
+        row["params"] = _json(model.get_params())
+    except Exception as exc:  # noqa: BLE001 - a failing predictor is recorded, the grid goes on
+        log.warning("%s: %s failed: %s", task.key, type(exc).__name__, exc)
+        row.update(status="error", error=f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS])
+    return pd.DataFrame([row], columns=list(COLUMNS))
+
+
+def build_tasks(spec: StudySpec, store: DataStore, threads: int | None = None) -> list[StudyTask]:
+    """Every task of ``spec``, after checking names and sizes (clear errors, nothing run)."""
+    from predictors import get_class
+
+    tasks = []
+    for dataset_id in spec.datasets:
+        ds = store.load(dataset_id)
+        space = ds.space
+        n_avail = len(ds.available)
+        if spec.test_size >= n_avail:
+            raise DataFormatError(
+                f"{dataset_id}: test size {spec.test_size} needs more than the {n_avail} architectures with values"
+            )
+        for name in spec.predictors:
+            cls = get_class(name)
+            if not get_encoding(cls.encoding).applies(space):
+                raise DataFormatError(
+                    f"predictor {name!r} needs the {cls.encoding!r} encoding, which does not apply to "
+                    f"{dataset_id} ({space.name} space); remove it from the study"
+                )
+            if name == LOOKUP_TABLE:
+                lut = space.index(space.lut_architectures())
+                missing = np.isnan(ds.values[lut])
+                if missing.any():
+                    raise DataFormatError(
+                        f"{dataset_id}: the lookup table needs {space.format(space.arch(lut[missing]))[:3]} "
+                        "which have no value"
+                    )
+                sizes: tuple[int, ...] = (len(lut),)
+            else:
+                sizes = spec.sizes_for(name)
+                too_big = [n for n in sizes if n + spec.test_size > n_avail]
+                if too_big:
+                    raise DataFormatError(
+                        f"{dataset_id}: training size(s) {too_big} + test size {spec.test_size} exceed the "
+                        f"{n_avail} architectures with values"
+                    )
+            tuned = name in spec.tuning.predictors
+            for seed in spec.seeds:
+                for n in sizes:
+                    tasks.append(StudyTask(
+                        dataset_id, name, seed, n, spec.test_size, space.name, ds.values,
+                        dict(spec.params.get(name, {})), tuned, spec.tuning.max_configs,
+                        spec.tuning.budget_s(n), spec.tuning.cv, spec.tuning.min_samples, threads,
+                    ))
+    return tasks
+
+
+def results_file(out_dir: str | Path, spec: StudySpec) -> ResultsFile:
+    return ResultsFile(Path(out_dir) / RESULTS_NAME, COLUMNS, KEY_COLUMNS, spec.fingerprint())
+
+
+def run_study(spec: StudySpec, out_dir: str | Path, *, store: DataStore | None = None,
+              executor: Executor | None = None, resume: bool | None = None, progress: bool = True) -> RunSummary:
+    """Run every unfinished task of ``spec`` into ``out_dir/results.csv``.
+
+    ``resume=None`` resumes when the results file exists (the CLI default).
+    """
+    store = store or DataStore()
+    out = Path(out_dir)
+    threads = 1 if executor is not None and not isinstance(executor, SerialExecutor) else None
+    tasks = build_tasks(spec, store, threads)
+    results = results_file(out, spec)
+    if resume is None:
+        resume = results.exists
+    with atomic_write(out / "spec.json") as fh:
+        json.dump(spec.to_dict(), fh, indent=2)
+    return run_grid(tasks, run_task, results, executor or SerialExecutor(), resume=resume,
+                    progress=progress, desc=f"study {spec.name}", unit_weight=_task_weight)
+
+
+def _task_weight(task: StudyTask) -> float:
+    """Rough relative cost of a task, so the progress bar's ETA means something."""
+    return 1.0 + task.train_size / 100.0 * (task.n_configs * task.cv if task.tune else 1)
+
+
+def load_results(path: str | Path) -> pd.DataFrame:
+    """A study's results CSV, checked for the expected columns."""
+    path = Path(path)
+    try:
+        df = pd.read_csv(path, keep_default_na=True)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataFormatError(f"{path}: cannot read study results ({exc})") from None
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise DataFormatError(f"{path}: not a study results file; missing column(s) {', '.join(missing)}")
+    return df
