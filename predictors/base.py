@@ -110,6 +110,21 @@ class Predictor(RegressorMixin, BaseEstimator):
         """Subclass hook: weights -> standardised prediction (see :meth:`torch_function`)."""
         raise NotImplementedError
 
+    # ------------------------------------------------------------------ persistence
+    def _get_state(self) -> dict[str, np.ndarray]:
+        """Subclass hook: the fitted state as named numpy arrays (see predictors.persistence)."""
+        raise NotImplementedError(
+            f"{self._label()} ({type(self).__module__}.{type(self).__qualname__}) does not implement "
+            "_get_state(), so it cannot be saved; implement _get_state/_set_state to support persistence"
+        )
+
+    def _set_state(self, state: dict[str, np.ndarray]) -> None:
+        """Subclass hook: restore the fitted state written by :meth:`_get_state`."""
+        raise NotImplementedError(
+            f"{self._label()} ({type(self).__module__}.{type(self).__qualname__}) does not implement "
+            "_set_state(), so it cannot be loaded; implement _get_state/_set_state to support persistence"
+        )
+
     # ---------------------------------------------------------------------- helpers
     def _label(self) -> str:
         return self.name or type(self).__name__

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 import torch
 
-from ._checks import check_float, check_int, check_seed
+from ._checks import check_float, check_int, check_seed, seed_int
 from .base import Predictor
 from .linear import check_onehot_space
 
@@ -125,11 +125,13 @@ class GP(_GPBase):
         likelihood.train()
         opt = torch.optim.Adam(model.parameters(), lr=float(self.lr))
         mll = gpytorch.mlls.ExactMarginalLogLikelihood(likelihood, model)
-        for _ in range(int(self.n_iter)):
-            opt.zero_grad()
-            loss = -mll(model(x_t), y_t)
-            loss.backward()
-            opt.step()
+        with torch.random.fork_rng():  # gpytorch's stochastic log-det probes (n > 800) use torch's RNG
+            torch.manual_seed(seed_int(self.random_state))
+            for _ in range(int(self.n_iter)):
+                opt.zero_grad()
+                loss = -mll(model(x_t), y_t)
+                loss.backward()
+                opt.step()
         self._read_hypers(model, likelihood)
         self._posterior(x_t, y_t)
 
@@ -204,17 +206,20 @@ class SparseGP(_GPBase):
             def forward(self, x):  # noqa: ANN001
                 return gpytorch.distributions.MultivariateNormal(self.mean_module(x), self.covar_module(x))
 
-        model = _SVGP().to(DTYPE)
-        likelihood = gpytorch.likelihoods.GaussianLikelihood().to(DTYPE)
-        model.train()
-        likelihood.train()
-        opt = torch.optim.Adam(list(model.parameters()) + list(likelihood.parameters()), lr=float(self.lr))
-        elbo = gpytorch.mlls.VariationalELBO(likelihood, model, num_data=len(y_t))
-        for _ in range(int(self.n_iter)):
-            opt.zero_grad()
-            loss = -elbo(model(x_t), y_t)
-            loss.backward()
-            opt.step()
+        # gpytorch draws the initial variational mean from torch's global RNG: seed a forked one
+        with torch.random.fork_rng():
+            torch.manual_seed(seed_int(self.random_state))
+            model = _SVGP().to(DTYPE)
+            likelihood = gpytorch.likelihoods.GaussianLikelihood().to(DTYPE)
+            model.train()
+            likelihood.train()
+            opt = torch.optim.Adam(list(model.parameters()) + list(likelihood.parameters()), lr=float(self.lr))
+            elbo = gpytorch.mlls.VariationalELBO(likelihood, model, num_data=len(y_t))
+            for _ in range(int(self.n_iter)):
+                opt.zero_grad()
+                loss = -elbo(model(x_t), y_t)
+                loss.backward()
+                opt.step()
         self._read_hypers(model, likelihood)
         strat = model.variational_strategy
         z = strat.inducing_points.detach().clone()

@@ -10,9 +10,13 @@ from typing import Sequence
 from .. import __version__
 from ..errors import NasbenchError
 from . import data as data_cmd
+from . import simulate as simulate_cmd
+from . import supernet as supernet_cmd
+from . import lut as lut_cmd
+from . import study as study_cmd
 
 #: Sub-command modules; each has ``register(subparsers)`` that sets ``func`` on its parsers.
-COMMANDS = (data_cmd,)
+COMMANDS = (data_cmd, lut_cmd, study_cmd, supernet_cmd, simulate_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

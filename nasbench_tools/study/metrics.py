@@ -33,9 +33,12 @@ def prediction_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
     scale = float(y_true.std())
     scale = scale if scale > 0 else 1.0
     dev = (y_pred - y_true) / scale
+    from predictors.metrics import kendall_tau
+
     finite = np.all(np.isfinite(y_pred))
+    constant = np.ptp(y_true) == 0 or (finite and np.ptp(y_pred) == 0)
     return {
-        "kendall_tau": _corr(stats.kendalltau, y_true, y_pred) if finite else math.nan,
+        "kendall_tau": kendall_tau(y_true, y_pred) if finite and not constant else math.nan,
         "spearman": _corr(stats.spearmanr, y_true, y_pred) if finite else math.nan,
         "pearson": _corr(stats.pearsonr, y_true, y_pred) if finite else math.nan,
         "mae": float(np.mean(np.abs(dev))),

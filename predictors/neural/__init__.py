@@ -1,1 +1,7 @@
-"""Neural-network predictors (torch): MLPs, BANANAS, GCN, BONAS, NAO and BOHAMIANN."""
+"""Neural-network predictors (torch), one module each so importing one stays cheap:
+
+``mlp.MLPLarge`` (mlp_large), ``mlp.MLPSmall`` (mlp_small), ``bananas.Bananas`` (bananas),
+``gcn.GCN`` (gcn), ``bonas.Bonas`` (bonas), ``nao.NAO`` (nao) and
+``bohamiann.Bohamiann`` (bohamiann).  ``_common`` holds their shared seeding, batching and
+state machinery.
+"""

@@ -1,14 +1,16 @@
 """Shared machinery of the torch predictors: seeding, mini-batch schedules, state I/O.
 
-Every random choice comes from explicit generators derived from ``random_state`` (a numpy
-``Generator`` for shuffling, a ``torch.Generator`` for initialisation, dropout and sampling
-noise), so fits are reproducible and never touch torch's global RNG (safe under threads).
+Every random choice comes from explicit generators derived from ``random_state`` and a
+stream number (numpy ``Generator`` for shuffling and dropout masks, ``torch.Generator`` for
+initialisation and sampling noise); modules are built on the meta device, so fits are
+reproducible and never touch torch's global RNG (safe under threads).
 Data are converted to tensors once per fit; batches are index gathers, never per-sample
 Python work.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import TYPE_CHECKING, Callable, Iterator
 
@@ -23,8 +25,10 @@ if TYPE_CHECKING:
     from nasbench_tools.encodings import GraphLayout
     from nasbench_tools.spaces import SearchSpace
 
-#: Parameters live in float32 for training speed; relaxed functions use the caller's dtype.
+#: Training runs in float32 for speed; predictions use a float64 copy of the fitted module
+#: (as do relaxed functions called with float64 weights), so both agree to float64 rounding.
 DTYPE = torch.float32
+PREDICT_DTYPE = torch.float64
 #: Rows per forward pass when predicting (bounds memory for the whole 15,625-arch space).
 PREDICT_CHUNK = 4096
 #: Prefix of module tensors in the persisted state (other keys are metadata).
@@ -42,9 +46,15 @@ def numpy_rng(random_state: int | None, stream: int) -> np.random.Generator:
     return np.random.default_rng(seed_int(random_state, stream))
 
 
-def epoch_permutations(rng: np.random.Generator, epochs: int, n: int, members: int = 1) -> torch.Tensor:
-    """``(epochs, members, n)`` independent shuffles, drawn in one vectorised call."""
-    return torch.from_numpy(np.argsort(rng.random((epochs, members, n)), axis=-1))
+def shuffled_batches(rng: np.random.Generator, epochs: int, n: int, batch_size: int, drop_last: bool,
+                     members: int = 1) -> Iterator[tuple[int, torch.Tensor]]:
+    """``(epoch, indices (members, batch))`` over all epochs; every epoch draws an
+    independent shuffle per member in one vectorised call."""
+    slices = batch_slices(n, batch_size, drop_last)
+    for epoch in range(epochs):
+        perm = torch.from_numpy(np.argsort(rng.random((members, n)), axis=-1))
+        for s in slices:
+            yield epoch, perm[:, s]
 
 
 def batch_slices(n: int, batch_size: int, drop_last: bool) -> list[slice]:
@@ -67,17 +77,24 @@ def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
 
 
 def make_adam(params, lr: float, **kwargs) -> torch.optim.Adam:
-    """Adam with the multi-tensor implementation (fewer kernel launches per step on CPU)."""
-    return torch.optim.Adam(params, lr=lr, foreach=True, **kwargs)
+    """Adam with the fused CPU kernel (one launch per step; about half the per-step cost of
+    the multi-tensor version on these small models); multi-tensor where torch lacks it."""
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True, **kwargs)
+    except RuntimeError:  # torch < 2.4: no fused Adam on CPU
+        return torch.optim.Adam(params, lr=lr, foreach=True, **kwargs)
 
 
-def dropout(x: torch.Tensor, p: float, generator: torch.Generator | None) -> torch.Tensor:
-    """Inverted dropout with masks from ``generator``; identity when ``generator`` is None
+def dropout(x: torch.Tensor, p: float, rng: np.random.Generator | None) -> torch.Tensor:
+    """Inverted dropout with masks drawn from the numpy ``rng`` (several times faster than
+    torch's CPU generator for these many small masks); identity when ``rng`` is None
     (evaluation) or ``p == 0``."""
-    if generator is None or p <= 0.0:
+    if rng is None or p <= 0.0:
         return x
-    keep = torch.rand(x.shape, generator=generator, dtype=x.dtype) >= p
-    return x * keep / (1.0 - p)
+    mask = (rng.random(tuple(x.shape), dtype=np.float32) >= p).astype(np.float32)
+    mask *= 1.0 / (1.0 - p)
+    return x * torch.from_numpy(mask).to(x.dtype)
 
 
 def uniform_(t: torch.Tensor, bound: float, generator: torch.Generator) -> None:
@@ -132,26 +149,26 @@ def state_int(state: dict[str, np.ndarray], key: str, label: str) -> int:
 
 
 class DtypeCache:
-    """Copies of a fitted module in the dtypes callers ask for (relaxed functions are often
-    evaluated in float64 for gradient checks while training ran in float32)."""
+    """Frozen copies of a fitted module in the dtypes callers ask for (relaxed functions are
+    often evaluated in float64, e.g. for gradient checks, while training ran in float32).
+    Copying at creation also keeps a relaxed function tied to the fit it was made from."""
 
     def __init__(self, module: nn.Module) -> None:
-        self._module = module
+        self._module = copy.deepcopy(module).eval().requires_grad_(False)
         self._copies: dict[torch.dtype, nn.Module] = {}
 
-    def get(self, dtype: torch.dtype) -> nn.Module:
+    def __call__(self, dtype: torch.dtype) -> nn.Module:
         if dtype not in self._copies:
-            import copy
-
-            self._copies[dtype] = copy.deepcopy(self._module).to(dtype).eval()
+            self._copies[dtype] = copy.deepcopy(self._module).to(dtype)
         return self._copies[dtype]
 
 
 def infer_graph_layout(X: np.ndarray, global_node: bool, label: str) -> tuple[int, int]:
     """``(n_nodes, n_features)`` of a flattened graph encoding ``[adjacency, node one-hot]``.
 
-    The width alone is ambiguous, so the split is the one for which every node's feature
-    row is one-hot and the adjacency is 0/1 in every sample (see
+    The width alone is ambiguous, so the split is the one for which the adjacency is 0/1,
+    every node's feature row is one-hot, and the last node is a global node exactly when
+    ``global_node`` is asked for, in every sample (see
     :func:`nasbench_tools.encodings.unflatten_graph`)."""
     width = X.shape[1]
     found = []
@@ -164,7 +181,8 @@ def infer_graph_layout(X: np.ndarray, global_node: bool, label: str) -> tuple[in
             continue
         adj, feats = X[:, :n * n], X[:, n * n:].reshape(len(X), n, f)
         if np.all((adj == 0) | (adj == 1)) and np.all((feats == 0) | (feats == 1)) \
-                and np.all(feats.sum(axis=2) == 1):
+                and np.all(feats.sum(axis=2) == 1) \
+                and _has_global_node(adj.reshape(-1, n, n)) == global_node:
             found.append((n, f))
     if len(found) != 1:
         what = "no" if not found else f"an ambiguous ({found})"
@@ -172,6 +190,12 @@ def infer_graph_layout(X: np.ndarray, global_node: bool, label: str) -> tuple[in
                          f"{'graph_bonas' if global_node else 'graph'} encoding "
                          "(n_nodes**2 adjacency values, then one-hot node features)")
     return found[0]
+
+
+def _has_global_node(adj: np.ndarray) -> bool:
+    """Whether the last node is linked both ways with every other node in every sample
+    (the BONAS global node of ``graph_bonas``)."""
+    return bool(np.all(adj[:, -1, :-1] == 1) and np.all(adj[:, :-1, -1] == 1))
 
 
 def check_graph_space(label: str, space: "SearchSpace", layout: "GraphLayout", n_nodes: int,
@@ -190,6 +214,14 @@ class TorchPredictor(Predictor):
     def _build(self, meta: dict[str, int]) -> nn.Module:
         raise NotImplementedError
 
+    def _new_module(self, meta: dict[str, int]) -> nn.Module:
+        """``_build`` on the meta device, then uninitialised CPU storage: layer constructors
+        never draw from torch's global RNG; callers initialise from their own generator or
+        load saved tensors."""
+        with torch.device("meta"):
+            module = self._build(meta)
+        return module.to_empty(device="cpu")
+
     def _meta(self) -> dict[str, int]:
         return dict(self.meta_)
 
@@ -202,21 +234,23 @@ class TorchPredictor(Predictor):
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
         meta = {k[len("meta."):]: state_int(state, k, self._label()) for k in state if k.startswith("meta.")}
+        try:
+            module = self._new_module(meta)
+        except KeyError as err:
+            raise ValueError(f"{self._label()}: saved state lacks 'meta.{err.args[0]}'") from None
         self.meta_ = meta
-        module = self._build(meta)
         load_module_state(module, state, self._label())
+        self._set_module(module)
+
+    def _set_module(self, module: nn.Module) -> None:
+        """Install a trained module (and its frozen copies for prediction and export)."""
         self.module_ = module.eval()
+        self.frozen_ = DtypeCache(module)
 
-    def _relaxed_module(self, dtype: torch.dtype) -> nn.Module:
-        cache = self.__dict__.get("_dtype_cache")
-        if cache is None or cache._module is not self.module_:
-            cache = DtypeCache(self.module_)
-            self.__dict__["_dtype_cache"] = cache
-        return cache.get(dtype)
+    def _predictor_module(self) -> nn.Module:
+        """The fitted module in :data:`PREDICT_DTYPE`, without gradients."""
+        return self.frozen_(PREDICT_DTYPE)
 
-
-def iterate_batches(perms: torch.Tensor, slices: list[slice]) -> Iterator[tuple[int, torch.Tensor]]:
-    """``(epoch, index tensor (members, batch))`` over all epochs."""
-    for epoch in range(perms.shape[0]):
-        for s in slices:
-            yield epoch, perms[epoch, :, s]
+    def _relaxed_modules(self) -> DtypeCache:
+        """The fitted module, frozen, in any dtype (for ``_torch_function`` closures)."""
+        return self.frozen_

@@ -19,8 +19,8 @@ from torch import nn
 
 from .._checks import check_choice, check_float, check_int, check_seed
 from ..space import Choice, IntUniform, Uniform
-from ._common import (DTYPE, TorchPredictor, batch_slices, epoch_permutations, iterate_batches,
-                      make_adam, numpy_rng, predict_in_chunks, torch_generator, xavier_uniform_)
+from ._common import (DTYPE, PREDICT_DTYPE, TorchPredictor, make_adam, numpy_rng, predict_in_chunks,
+                      shuffled_batches, torch_generator, xavier_uniform_)
 
 if TYPE_CHECKING:
     from nasbench_tools.spaces import SearchSpace
@@ -104,15 +104,15 @@ class _MLPPredictor(TorchPredictor):
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         self.meta_ = {"n_in": X.shape[1], "members": self._members()}
-        module = self._build(self.meta_)
+        module = self._new_module(self.meta_)
         module.reset_parameters(torch_generator(self.random_state, _SEED_INIT))
         Xt = torch.as_tensor(X, dtype=DTYPE)
         yt = torch.as_tensor(y, dtype=DTYPE)
-        perms = epoch_permutations(numpy_rng(self.random_state, _SEED_SHUFFLE), self.epochs, len(X),
-                                   module.members)
+        batches = shuffled_batches(numpy_rng(self.random_state, _SEED_SHUFFLE), self.epochs, len(X),
+                                   self.batch_size, drop_last=False, members=module.members)
         optimizer = make_adam(module.parameters(), self.learning_rate, betas=ADAM_BETAS)
         module.train()
-        for _, idx in iterate_batches(perms, batch_slices(len(X), self.batch_size, drop_last=False)):
+        for _, idx in batches:
             pred = module(Xt[idx])
             # per member: mean L1 error + regularization * |output weights|_1; summing members
             # keeps their gradients independent
@@ -120,10 +120,10 @@ class _MLPPredictor(TorchPredictor):
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-        self.module_ = module.eval()
+        self._set_module(module)
 
     def _member_predictions(self, X: np.ndarray) -> np.ndarray:
-        return predict_in_chunks(self.module_, torch.as_tensor(X, dtype=DTYPE))
+        return predict_in_chunks(self._predictor_module(), torch.as_tensor(X, dtype=PREDICT_DTYPE))
 
     def _predict(self, X: np.ndarray, return_std: bool):
         preds = self._member_predictions(X)
@@ -138,15 +138,17 @@ class _MLPPredictor(TorchPredictor):
         return lambda w: relaxed_onehot(space, w)
 
     def _torch_function(self, space: "SearchSpace") -> Callable[[torch.Tensor], torch.Tensor]:
-        encode = self._relaxed_encoding(space)
-        width = self.n_features_in_
+        from nasbench_tools.encodings import get_encoding
+
+        enc = get_encoding(self.encoding)
+        if not enc.applies(space) or enc.width(space) != self.n_features_in_:
+            raise ValueError(f"{self._label()}: the {self.encoding} encoding of {space.name} does not "
+                             f"have the {self.n_features_in_} features the predictor was fitted on")
+        encode, net = self._relaxed_encoding(space), self._relaxed_modules()
 
         def fn(w: torch.Tensor) -> torch.Tensor:
             x = encode(w)
-            if x.shape[1] != width:
-                raise ValueError(f"{self._label()}: the {self.encoding} encoding of {space.name} has "
-                                 f"{x.shape[1]} features, the predictor was fitted on {width}")
-            return self._relaxed_module(x.dtype)(x).mean(dim=0)
+            return net(x.dtype)(x).mean(dim=0)
 
         return fn
 

@@ -1,0 +1,65 @@
+"""``nasbench-study lut``: lookup-table predictor quality (Kendall's tau over the whole space).
+
+The table is fitted from the measured neighbours of the space's baseline(s) (25 architectures
+for the NB201 cell) and evaluated on every architecture with a value.  ``--all-hwnas`` does the
+27 complete HW-NAS-Bench datasets (EdgeTPU latency is incomplete and excluded) and prints the
+per-device means next to the paper's Table 5.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+from tqdm import tqdm
+
+from ..datasets import HWNAS_DATASETS, HWNAS_METRICS, DataStore
+from .common import add_data_dir, format_table
+
+#: HW-NAS-Bench metric with missing measurements (not a complete dataset).
+INCOMPLETE_HWNAS_METRICS = ("edgetpu_latency",)
+#: Table 5.1 of the dissertation: lookup-table Kendall's tau, mean over the three image datasets.
+PAPER_TABLE_5_1 = {
+    "raspi4_latency": 0.45, "fpga_latency": 0.99, "eyeriss_latency": 0.99, "pixel3_latency": 0.49,
+    "edgegpu_latency": 0.21, "fpga_energy": 0.99, "eyeriss_energy": 1.00, "edgegpu_energy": 0.23,
+    "eyeriss_arithmetic_intensity": 0.84,
+}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("lut", help="lookup-table predictor: architectures measured and Kendall's tau")
+    add_data_dir(p)
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--dataset", metavar="ID", help="dataset ID, e.g. hwnas/cifar10/edgegpu_latency")
+    which.add_argument("--all-hwnas", action="store_true",
+                       help="all 27 complete HW-NAS-Bench datasets, with per-device means vs the paper")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_lut)
+
+
+def complete_hwnas_ids() -> list[str]:
+    return [f"hwnas/{d}/{m}" for m in HWNAS_METRICS if m not in INCOMPLETE_HWNAS_METRICS for d in HWNAS_DATASETS]
+
+
+def cmd_lut(args: argparse.Namespace) -> int:
+    from predictors.lookup_table import evaluate_lut
+
+    store = DataStore(args.data_dir)
+    if args.dataset:
+        n, tau = evaluate_lut(store.load(args.dataset))
+        print(f"dataset {args.dataset}: lookup table from {n} measured architectures, "
+              f"Kendall's tau over all architectures {tau:.4f}")
+        return 0
+    rows, taus = [], {}
+    for ds_id in tqdm(complete_hwnas_ids(), desc="lookup tables", disable=args.no_progress):
+        n, tau = evaluate_lut(store.load(ds_id))
+        taus[ds_id] = tau
+        rows.append((ds_id, n, f"{tau:.4f}"))
+    print(format_table(["dataset", "measured", "kendall_tau"], rows))
+    print()
+    summary = []
+    for metric, paper in PAPER_TABLE_5_1.items():
+        mean = float(np.mean([taus[f"hwnas/{d}/{metric}"] for d in HWNAS_DATASETS]))
+        summary.append((metric, f"{mean:.2f}", f"{paper:.2f}", f"{mean - paper:+.2f}"))
+    print(format_table(["metric (mean of 3 datasets)", "toolkit", "paper Table 5.1", "difference"], summary))
+    return 0

@@ -1,0 +1,126 @@
+"""Training configuration of a super-network (Table B.4 defaults) and its validation."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from ..errors import NasbenchError, UnknownNameError
+from ..networks import build_supernet, parse_dependencies
+from ..networks.base import SlotNetwork
+from ..networks.conditional import MACRO_DEPENDENCIES, NB201_DEPENDENCIES, Dependencies
+from .data import DATA_NAMES
+
+SPACES = ("nb201", "nbmacro")
+SUBSETS = ("full", "nozero", "onlyconv")
+#: Table B.4: epochs of the NB201 and NAS-Bench-Macro super-networks.
+DEFAULT_EPOCHS = {"nb201": 250, "nbmacro": 50}
+NO_SPLIT = -1
+
+
+class ConfigError(NasbenchError, ValueError):
+    """An invalid training option (names the option and what was expected)."""
+
+
+def space_name(space: str, subset: str) -> str:
+    """Registry name of the search space (``nb201-nozero`` ...) for ``--space/--subset``."""
+    if space not in SPACES:
+        raise UnknownNameError(f"unknown super-network space {space!r}; expected one of {', '.join(SPACES)}")
+    if subset not in SUBSETS:
+        raise UnknownNameError(f"unknown subset {subset!r}; expected one of {', '.join(SUBSETS)}")
+    if space == "nbmacro":
+        if subset != "full":
+            raise UnknownNameError(f"space nbmacro has only the subset 'full', got {subset!r}")
+        return "nbmacro"
+    return "nb201" if subset == "full" else f"nb201-{subset}"
+
+
+@dataclass
+class TrainConfig:
+    """Everything that determines a training run (saved in checkpoints, compared on resume)."""
+
+    space: str = "nb201"
+    subset: str = "full"
+    epochs: int = 250
+    split_epoch: int = NO_SPLIT
+    data: str = "synthetic"
+    lr: float = 0.025
+    lr_min: float = 1e-5
+    momentum: float = 0.9
+    weight_decay: float = 3e-4
+    batch_size: int = 256
+    seed: int = 0
+    val_images: int = 5000
+    train_images: int | None = None
+    synthetic_size: int = 512
+    dependencies: str = "default"
+    skip_linear: bool = True
+    channels: int = 16
+    cells_per_stage: int = 2
+    crop_padding: int = 4
+    amp: bool = False
+    channels_last: bool = False
+
+    #: options that may differ between a checkpoint and the run resuming it
+    RESUME_FREE = ("amp", "channels_last")
+
+    def validate(self) -> "TrainConfig":
+        self.space_name  # raises on unknown space/subset
+        if self.epochs < 1:
+            raise ConfigError(f"--epochs must be at least 1, got {self.epochs}")
+        if self.split_epoch != NO_SPLIT and not 0 <= self.split_epoch < self.epochs:
+            raise ConfigError(
+                f"--split-epoch {self.split_epoch} is outside the schedule: expected 0..{self.epochs - 1} "
+                f"(epochs trained before splitting) or {NO_SPLIT} for no split"
+            )
+        if self.data not in DATA_NAMES:
+            raise UnknownNameError(f"unknown dataset {self.data!r}; expected one of {', '.join(DATA_NAMES)}")
+        if self.batch_size < 1:
+            raise ConfigError(f"--batch-size must be positive, got {self.batch_size}")
+        if not 0 < self.lr_min <= self.lr:
+            raise ConfigError(f"learning rates must satisfy 0 < lr_min ({self.lr_min}) <= lr ({self.lr})")
+        if self.crop_padding < 0:
+            raise ConfigError(f"crop padding must be >= 0, got {self.crop_padding}")
+        self.dependency_tuple()
+        return self
+
+    @property
+    def space_name(self) -> str:
+        return space_name(self.space, self.subset)
+
+    @property
+    def is_split_run(self) -> bool:
+        return self.split_epoch != NO_SPLIT
+
+    def dependency_tuple(self) -> tuple[tuple[int, ...], ...]:
+        default = MACRO_DEPENDENCIES if self.space == "nbmacro" else NB201_DEPENDENCIES
+        if self.dependencies == "default":
+            return default
+        deps = parse_dependencies(self.dependencies, len(default))
+        Dependencies(deps, ((0,),) * len(default))  # checks that slots depend only on earlier ones
+        return deps
+
+    def network_kwargs(self, in_channels: int, num_classes: int) -> dict[str, Any]:
+        kw: dict[str, Any] = {"in_channels": in_channels, "num_classes": num_classes}
+        if self.space == "nb201":
+            kw.update(skip_linear=self.skip_linear, channels=self.channels, cells_per_stage=self.cells_per_stage)
+        return kw
+
+    def build_network(self, in_channels: int, num_classes: int) -> SlotNetwork:
+        return build_supernet(self.space_name, self.dependency_tuple(), **self.network_kwargs(in_channels, num_classes))
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "TrainConfig":
+        d = json.loads(text)
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+    def differences(self, other: "TrainConfig") -> list[str]:
+        """Options (other than :attr:`RESUME_FREE`) whose values differ."""
+        a, b = asdict(self), asdict(other)
+        return [f"{k}: checkpoint {b[k]!r} vs now {a[k]!r}" for k in a if k not in self.RESUME_FREE and a[k] != b[k]]
+

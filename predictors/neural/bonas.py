@@ -1,0 +1,155 @@
+"""BONAS predictor (Shi et al., 2020), as in NASLib's ``BonasPredictor``.
+
+Four graph convolutions ``A' (H W) + b`` (hidden 64), each followed by batch norm over the
+channels and ReLU; the prediction is a linear layer on the global node's embedding.  The
+propagation matrix ``A'`` is BONAS': self-loops plus in-edges, with the global node
+aggregating every node (``(A + I)^T`` with the global node's out-edges removed, so the
+``graph_bonas`` encoding's symmetric global edges act in BONAS' direction only).  MSE,
+Adam 1e-4 (no weight decay), cosine schedule over 100 epochs, batch 128.
+
+Original defect not copied: gradients are zeroed every step.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .._checks import check_float, check_int, check_seed
+from ..space import IntUniform, Uniform
+from ._common import (DTYPE, PREDICT_DTYPE, TorchPredictor, check_graph_space, cosine_lr,
+                      infer_graph_layout, make_adam, numpy_rng, predict_in_chunks, set_lr,
+                      shuffled_batches, torch_generator, uniform_)
+
+if TYPE_CHECKING:
+    from nasbench_tools.spaces import SearchSpace
+
+N_GCN_LAYERS = 4
+#: Uniform initialisation bound of the graph-convolution weights in the original.
+GC_INIT_BOUND = 0.05
+_SEED_INIT, _SEED_SHUFFLE = 1, 2
+
+
+def bonas_propagation(adj: torch.Tensor) -> torch.Tensor:
+    """``(n, N, N)`` BONAS propagation from a ``graph_bonas`` adjacency batch (global node last)."""
+    a = adj.clone()
+    a[:, -1, :] = 0.0  # the global node receives from every node but sends to none
+    a = a + torch.eye(a.shape[-1], dtype=a.dtype)
+    return a.transpose(1, 2)
+
+
+class BonasGCN(nn.Module):
+    """4 x (graph conv -> batch norm -> ReLU) -> linear on the global (last) node."""
+
+    def __init__(self, n_features: int, hidden: int) -> None:
+        super().__init__()
+        dims = [n_features] + [hidden] * N_GCN_LAYERS
+        self.weights = nn.ParameterList(
+            [nn.Parameter(torch.empty(a, b, dtype=DTYPE)) for a, b in zip(dims[:-1], dims[1:])])
+        self.biases = nn.ParameterList([nn.Parameter(torch.empty(b, dtype=DTYPE)) for b in dims[1:]])
+        self.norms = nn.ModuleList([nn.BatchNorm1d(hidden, dtype=DTYPE) for _ in range(N_GCN_LAYERS)])
+        self.fc = nn.Linear(hidden, 1, dtype=DTYPE)
+
+    def reset_parameters(self, g: torch.Generator) -> None:
+        for w, b in zip(self.weights, self.biases):
+            uniform_(w, GC_INIT_BOUND, g)
+            uniform_(b, 1.0 / w.shape[1] ** 0.5, g)
+        for bn in self.norms:
+            bn.reset_parameters()
+        bound = 1.0 / self.fc.in_features ** 0.5
+        uniform_(self.fc.weight, bound, g)
+        uniform_(self.fc.bias, bound, g)
+
+    def forward(self, feats: torch.Tensor, prop: torch.Tensor) -> torch.Tensor:
+        h = feats
+        for w, b, bn in zip(self.weights, self.biases, self.norms):
+            h = prop @ (h @ w) + b
+            h = F.relu(bn(h.transpose(1, 2)).transpose(1, 2))
+        return self.fc(h[:, -1]).squeeze(-1)
+
+
+class Bonas(TorchPredictor):
+    """BONAS graph-convolution predictor on the ``graph_bonas`` encoding."""
+
+    name = "bonas"
+    encoding = "graph_bonas"
+    differentiable = True
+    probabilistic = False
+    min_train_samples = 2
+    tuning_space = {
+        "hidden_size": IntUniform(16, 128, log=True),
+        "batch_size": IntUniform(32, 256, log=True),
+        "learning_rate": Uniform(1e-5, 1e-1, log=True),
+    }
+
+    def __init__(self, hidden_size: int = 64, batch_size: int = 128, learning_rate: float = 1e-4,
+                 epochs: int = 100, random_state: int | None = 0) -> None:
+        self.hidden_size = hidden_size
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.random_state = random_state
+
+    def _check_params(self) -> None:
+        label = self._label()
+        check_int(label, "hidden_size", self.hidden_size, 1)
+        check_int(label, "batch_size", self.batch_size, 1)
+        check_float(label, "learning_rate", self.learning_rate, 0.0, low_open=True)
+        check_int(label, "epochs", self.epochs, 1)
+        check_seed(label, self.random_state)
+
+    def _build(self, meta: dict[str, int]) -> BonasGCN:
+        return BonasGCN(meta["n_node_features"], self.hidden_size)
+
+    def _graphs(self, X: np.ndarray, dtype: torch.dtype = DTYPE) -> tuple[torch.Tensor, torch.Tensor]:
+        n, f = self.meta_["n_nodes"], self.meta_["n_node_features"]
+        t = torch.as_tensor(X, dtype=dtype)
+        return t[:, n * n:].reshape(-1, n, f), bonas_propagation(t[:, :n * n].reshape(-1, n, n))
+
+    def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
+        n_nodes, n_feat = infer_graph_layout(X, global_node=True, label=self._label())
+        self.meta_ = {"n_nodes": n_nodes, "n_node_features": n_feat}
+        module = self._new_module(self.meta_)
+        module.reset_parameters(torch_generator(self.random_state, _SEED_INIT))
+        feats, prop = self._graphs(X)
+        yt = torch.as_tensor(y, dtype=DTYPE)
+        optimizer = make_adam(module.parameters(), self.learning_rate)
+        module.train()
+        current = -1
+        for epoch, idx in shuffled_batches(numpy_rng(self.random_state, _SEED_SHUFFLE), self.epochs, len(X),
+                                           self.batch_size, drop_last=False):
+            if epoch != current:
+                set_lr(optimizer, cosine_lr(self.learning_rate, epoch, self.epochs))
+                current = epoch
+            i = idx[0]
+            loss = F.mse_loss(module(feats[i], prop[i]), yt[i])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        self._set_module(module)
+
+    def _predict(self, X: np.ndarray, return_std: bool):
+        feats, prop = self._graphs(X, PREDICT_DTYPE)
+        net = self._predictor_module()
+        return predict_in_chunks(lambda r: net(feats[r], prop[r]), torch.arange(len(X)))
+
+    def _torch_function(self, space: "SearchSpace") -> Callable[[torch.Tensor], torch.Tensor]:
+        from nasbench_tools.encodings import graph_layout
+
+        from ..relaxed import relaxed_graph
+
+        lay = graph_layout(space, global_node=True)
+        check_graph_space(self._label(), space, lay, self.meta_["n_nodes"], self.meta_["n_node_features"])
+        n, f = lay.n_nodes, lay.n_features
+        net = self._relaxed_modules()
+
+        def fn(w: torch.Tensor) -> torch.Tensor:
+            x = relaxed_graph(space, w, global_node=True)
+            prop = bonas_propagation(x[:, :n * n].reshape(-1, n, n))
+            return net(x.dtype)(x[:, n * n:].reshape(-1, n, f), prop)
+
+        return fn

@@ -1,0 +1,149 @@
+"""The simulation grid: presets, seeded tasks (one per dataset, subset size and std), runs."""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nasbench_tools.datasets import DataStore
+from nasbench_tools.errors import UnknownNameError
+from nasbench_tools.runner import Executor, ResultsFile, SerialExecutor, run_grid
+
+from .engine import simulate_cell
+from .metrics import METRIC_COLUMNS
+from .problem import HARD_DATASETS, MODES, SelectionProblem, load_problem
+
+log = logging.getLogger(__name__)
+
+RESULTS_NAME = "simulation.csv"
+KEY_COLUMNS = ("dataset", "subset_size", "std")
+COLUMNS = ("dataset", "accuracy_dataset", "subset_size", "std", "trial") + METRIC_COLUMNS
+PAPER_SIZES = (100, 500, 1000, 2000, 5000, 15625)
+PAPER_STDS = tuple(round(0.1 * i, 10) for i in range(11))
+#: Digits the std is rounded to inside a seed (so 0.30000000000000004 and 0.3 seed alike).
+STD_SEED_SCALE = 10**6
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    """Everything that determines the rows of a simulation run."""
+
+    datasets: tuple[str, ...] = HARD_DATASETS
+    sizes: tuple[int, ...] = PAPER_SIZES
+    stds: tuple[float, ...] = PAPER_STDS
+    trials: int = 1000
+    seed: int = 0
+    mode: str = "default"
+    preset: str = "custom"
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
+        bad = [s for s in self.stds if not np.isfinite(s) or s < 0]
+        if bad:
+            raise ValueError(f"stds must be finite and >= 0, got {bad}")
+        if self.trials < 1:
+            raise ValueError(f"trials must be >= 1, got {self.trials}")
+        if not self.datasets or not self.sizes or not self.stds:
+            raise ValueError("need at least one dataset, subset size and std")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.update(datasets=list(self.datasets), sizes=list(self.sizes), stds=list(self.stds), kind="simulation")
+        return d
+
+    @property
+    def n_selections(self) -> int:
+        return len(self.datasets) * len(self.sizes) * len(self.stds) * self.trials
+
+
+PRESETS: dict[str, SimulationConfig] = {
+    "paper": SimulationConfig(preset="paper"),
+    "quick": SimulationConfig(sizes=(100, 1000), stds=(0.0, 0.2, 0.5, 1.0), trials=20, preset="quick"),
+}
+
+
+def preset_config(name: str, mode: str = "default", **overrides: Any) -> SimulationConfig:
+    if name not in PRESETS:
+        raise UnknownNameError(f"unknown simulation preset {name!r}; known: {', '.join(PRESETS)}")
+    return replace(PRESETS[name], mode=mode, **overrides)
+
+
+def cell_rng(seed: int, dataset: str, size: int, std: float) -> np.random.Generator:
+    """The generator of one cell: depends on the run seed and the cell only (not on order)."""
+    key = (zlib.crc32(dataset.encode()), int(size), int(round(std * STD_SEED_SCALE)))
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
+
+
+@dataclass(frozen=True)
+class SimulationTask:
+    """One cell of the grid; picklable (carries its problem's arrays)."""
+
+    problem: SelectionProblem = field(repr=False)
+    size: int
+    std: float
+    trials: int
+    seed: int
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        return (self.problem.hardware_id, self.size, self.std)
+
+
+def run_task(task: SimulationTask) -> pd.DataFrame:
+    """The rows of one cell."""
+    p = task.problem
+    scores = simulate_cell(p, task.size, task.std, task.trials, cell_rng(task.seed, p.hardware_id, task.size, task.std))
+    frame = pd.DataFrame({
+        "dataset": p.hardware_id, "accuracy_dataset": p.accuracy_id, "subset_size": task.size,
+        "std": task.std, "trial": np.arange(task.trials), **scores,
+    })
+    return frame[list(COLUMNS)]
+
+
+def make_tasks(config: SimulationConfig, store: DataStore | None = None) -> list[SimulationTask]:
+    store = store or DataStore()
+    problems = [load_problem(d, mode=config.mode, store=store) for d in config.datasets]
+    for p in problems:
+        too_big = [s for s in config.sizes if not 1 <= s <= p.size]
+        if too_big:
+            raise ValueError(f"subset size(s) {too_big} for {p.hardware_id}: must be between 1 and {p.size}")
+    return [SimulationTask(p, int(size), float(std), config.trials, config.seed)
+            for p in problems for size in config.sizes for std in config.stds]
+
+
+def run_simulation(config: SimulationConfig, out_dir: str | Path, *, executor: Executor | None = None,
+                   resume: bool = False, progress: bool = True, store: DataStore | None = None) -> Path:
+    """Run (or resume) a grid into ``out_dir/simulation.csv``; returns the CSV path."""
+    tasks = make_tasks(config, store)
+    path = Path(out_dir) / RESULTS_NAME
+    results = ResultsFile(path, COLUMNS, KEY_COLUMNS, config.to_dict())
+    summary = run_grid(tasks, run_task, results, executor or SerialExecutor(), resume=resume, progress=progress,
+                       desc=f"simulate {config.preset} ({config.mode})",
+                       unit_weight=lambda t: t.trials * t.size)
+    log.info("%s: %d tasks (%d resumed) in %.1f s", path, summary.total, summary.skipped, summary.seconds)
+    return path
+
+
+def run_preset(preset: str, out_dir: str | Path, *, mode: str = "default", executor: Executor | None = None,
+               resume: bool = False, progress: bool = True, data_dir: str | Path | None = None,
+               report: bool = True) -> Path:
+    """Run a preset and (by default) write its report to ``out_dir/report``; for
+    ``nasbench-study reproduce``. Returns the results CSV."""
+    path = run_simulation(preset_config(preset, mode), out_dir, executor=executor, resume=resume,
+                          progress=progress, store=DataStore(data_dir))
+    if report:
+        from .report import write_report
+
+        write_report(path, Path(out_dir) / "report", data_dir=data_dir)
+    return path
+
+
+__all__ = ["COLUMNS", "KEY_COLUMNS", "PRESETS", "SimulationConfig", "SimulationTask", "cell_rng", "make_tasks",
+           "preset_config", "run_preset", "run_simulation", "run_task"]

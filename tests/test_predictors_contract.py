@@ -1,0 +1,183 @@
+"""The shared contract every registered predictor passes (parametrised over the registry)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+import predictors
+from nasbench_tools.encodings import encode
+from nasbench_tools.errors import UnknownNameError
+from predictors import persistence
+from predictors.metrics import kendall_tau
+from predictors.space import Choice, IntUniform, Uniform
+
+DATASET = "hwnas/cifar10/edgegpu_latency"
+N_TRAIN, N_TEST = 200, 625
+#: Small training set for the repeated-fit (same seed) check.
+N_SEED_CHECK = 40
+MIN_TAU = 0.5
+NAMES = predictors.available()
+EXPECTED_NAMES = {
+    "linear_regression", "ridge", "bayesian_linear_regression", "svr", "gp", "sparse_gp", "random_forest",
+    "xgboost", "ngboost", "lightgbm", "bohamiann", "bananas", "bonas", "gcn", "mlp_large", "mlp_small", "nao",
+    "lookup_table",
+}
+
+
+@pytest.fixture(scope="module")
+def data(store):
+    ds = store.load(DATASET)
+    idx = np.random.default_rng(0).permutation(ds.space.size)
+    test, train = idx[:N_TEST], idx[N_TEST:N_TEST + N_TRAIN]
+    return ds, train, test
+
+
+def _training_rows(name: str, ds, train: np.ndarray) -> np.ndarray:
+    """Training indices: the 200 random ones; the lookup table also gets its 25 neighbours."""
+    if name != "lookup_table":
+        return train
+    return np.concatenate([ds.space.index(ds.space.lut_architectures()), train])
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    """Fit each predictor once on the shared split (lazily, per name)."""
+    ds, train, test = data
+    cache: dict[str, tuple] = {}
+
+    def get(name: str):
+        if name not in cache:
+            p = predictors.make(name)
+            rows = _training_rows(name, ds, train)
+            p.fit(encode(ds.space, ds.space.arch(rows), p.encoding), ds.values[rows])
+            X_test = encode(ds.space, ds.space.arch(test), p.encoding)
+            cache[name] = (p, X_test, p.predict(X_test))
+        return cache[name]
+
+    return get
+
+
+def test_registry_lists_the_18_predictors():
+    assert set(NAMES) == EXPECTED_NAMES and len(NAMES) == 18
+
+
+def test_unknown_name_lists_the_valid_ones():
+    with pytest.raises(UnknownNameError, match="available: linear_regression, ridge"):
+        predictors.make("ridge_regression")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_info_and_unknown_parameter(name):
+    info = predictors.info(name)
+    cls = predictors.get_class(name)
+    assert info["encoding"] in ("onehot", "ordinal", "path", "graph", "graph_bonas", "nao")
+    assert info["defaults"] == cls().get_params()
+    assert "random_state" in info["defaults"]
+    assert set(info["tuning_space"]) <= set(info["defaults"])
+    assert isinstance(info["differentiable"], bool) and isinstance(info["probabilistic"], bool)
+    with pytest.raises(UnknownNameError, match="valid: .*random_state"):
+        predictors.make(name, no_such_parameter=1)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_clone_and_get_params_round_trip(name):
+    p = predictors.make(name)
+    params = p.get_params()
+    c = clone(p)
+    assert type(c) is type(p) and c.get_params() == params
+    c.set_params(**params)
+    assert c.get_params() == params
+    assert predictors.make(name, **params).get_params() == params
+
+
+def _bad_value(dist):
+    if isinstance(dist, Choice):
+        return "__not_an_option__"
+    if isinstance(dist, (IntUniform, Uniform)):
+        return -1
+    raise AssertionError(dist)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_out_of_range_parameters_are_rejected(name):
+    cls = predictors.get_class(name)
+    with pytest.raises(ValueError, match="random_state"):
+        predictors.make(name, random_state=-3)
+    for param, dist in cls.tuning_space.items():
+        with pytest.raises(ValueError, match=param):
+            predictors.make(name, **{param: _bad_value(dist)})
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n != "lookup_table"])
+def test_kendall_tau_above_half_on_625_held_out(name, data, fitted):
+    ds, _, test = data
+    _, _, pred = fitted(name)
+    assert pred.shape == (N_TEST,) and np.all(np.isfinite(pred))
+    assert kendall_tau(ds.values[test], pred) > MIN_TAU
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_same_seed_same_predictions(name, data):
+    ds, train, test = data
+    rows = _training_rows(name, ds, train[:N_SEED_CHECK])
+    preds = []
+    for _ in range(2):
+        p = predictors.make(name, random_state=7)
+        p.fit(encode(ds.space, ds.space.arch(rows), p.encoding), ds.values[rows])
+        preds.append(p.predict(encode(ds.space, ds.space.arch(test[:100]), p.encoding)))
+    np.testing.assert_array_equal(preds[0], preds[1])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_save_load_gives_identical_predictions(name, fitted, tmp_path):
+    p, X_test, pred = fitted(name)
+    path = persistence.save(p, tmp_path / f"{name}.npz")
+    with np.load(path, allow_pickle=False) as z:  # no pickles anywhere in the file
+        assert all(not z[k].dtype.hasobject for k in z.files)
+    q = persistence.load(path, expected=name)
+    assert type(q) is type(p) and q.get_params() == p.get_params()
+    np.testing.assert_array_equal(q.predict(X_test), pred)
+    if p.probabilistic:
+        np.testing.assert_array_equal(q.predict(X_test, return_std=True)[1], p.predict(X_test, return_std=True)[1])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_predictive_std(name, fitted):
+    p, X_test, pred = fitted(name)
+    if not p.probabilistic:
+        with pytest.raises(ValueError, match="no predictive std"):
+            p.predict(X_test, return_std=True)
+        return
+    mean, std = p.predict(X_test, return_std=True)
+    np.testing.assert_allclose(mean, pred)
+    assert std.shape == mean.shape and np.all(np.isfinite(std)) and np.all(std > 0)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bad_input_errors(name, data, fitted):
+    ds, train, _ = data
+    p, X_test, _ = fitted(name)
+    fresh = predictors.make(name)
+    rows = _training_rows(name, ds, train[:30])
+    X = encode(ds.space, ds.space.arch(rows), fresh.encoding)
+    y = ds.values[rows].copy()
+    with pytest.raises(NotFittedError, match="fit"):
+        fresh.predict(X)
+    y_nan = y.copy()
+    y_nan[3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        fresh.fit(X, y_nan)
+    y_inf = y.copy()
+    y_inf[0] = np.inf
+    with pytest.raises(ValueError, match="infinite"):
+        fresh.fit(X, y_inf)
+    with pytest.raises(ValueError, match="rows"):
+        fresh.fit(X, y[:-1])
+    with pytest.raises(ValueError, match="features"):
+        p.predict(X_test[:, :-1])
+    few = fresh.min_train_samples - 1
+    with pytest.raises(ValueError, match="at least"):
+        fresh.fit(X[:few], y[:few])
