@@ -7,6 +7,7 @@ export NASBENCH_DATA
 # Keep BLAS/torch from oversubscribing the 2-core machines when joblib runs folds in parallel.
 export OMP_NUM_THREADS ?= 1
 OUT ?= results/quick-run
+JOBS ?= 2
 
 .PHONY: setup test main bench clean
 
@@ -25,10 +26,13 @@ test: setup
 
 main: setup
 	$(VENV)/bin/nasbench-study data verify
-	$(VENV)/bin/nasbench-study data list
+	$(VENV)/bin/nasbench-study reproduce --preset quick --out $(OUT) --jobs $(JOBS)
 
 bench: setup
 	$(PY) scripts/bench_load.py
+	$(PY) scripts/bench_predictors.py
+	$(PY) scripts/bench_simulation.py
+	$(PY) scripts/bench_supernet.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -261,3 +261,17 @@ def test_tasks_carry_the_spec(store) -> None:
     assert len(tasks) == 28 and len({t.key for t in tasks}) == 28
     ridge = [t for t in tasks if t.predictor == "ridge"]
     assert all(t.tune and t.n_configs == 3 and t.time_budget_s is None for t in ridge)
+
+
+def test_reproduce_runs_study_report_and_simulation(tmp_path: Path, monkeypatch, capsys) -> None:
+    """The main job end to end, with the study preset shrunk (the simulator's quick preset is small)."""
+    import nasbench_tools.cli.study as study_cli
+
+    tiny = replace(SMALL, datasets=(DATASET,), predictors=("ridge", "lookup_table"), seeds=(0,))
+    monkeypatch.setattr(study_cli, "resolve_preset", lambda name, store: tiny)
+    assert main(["reproduce", "--preset", "quick", "--out", str(tmp_path), "--no-progress"]) == 0
+    assert len(load_results(tmp_path / "results.csv")) == 3
+    assert (tmp_path / "report" / "figure_5_3.png").is_file()
+    sim = pd.read_csv(tmp_path / "simulation" / "simulation.csv")
+    assert {"mra_all", "mra_pareto", "hypervolume"} <= set(sim.columns) and len(sim) > 0
+    assert any((tmp_path / "simulation" / "report").glob("*.png"))

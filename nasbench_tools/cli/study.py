@@ -46,6 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     rp.add_argument("--preset", default="quick", choices=sorted(PRESETS))
     rp.add_argument("--out", type=Path, required=True)
     rp.add_argument("--no-progress", action="store_true")
+    rp.add_argument("--no-simulation", action="store_true", help="skip the selection simulator's quick preset")
     add_executor_options(rp)
     add_data_dir(rp)
     rp.set_defaults(func=cmd_reproduce)
@@ -100,4 +101,12 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     print(f"study {spec.name}: {summary.ran} of {summary.total} fits run in {summary.seconds:.1f} s")
     files = write_report(args.out / RESULTS_NAME, args.out / "report", store=store)
     print(f"study report: {len(files)} files in {args.out / 'report'}")
+    if not args.no_simulation:
+        from simulation import run_preset
+
+        sim_dir = args.out / "simulation"
+        with executor_from_args(args) as ex:
+            path = run_preset("quick", sim_dir, executor=ex, resume=(sim_dir / "simulation.csv").exists(),
+                              progress=not args.no_progress, data_dir=args.data_dir)
+        print(f"selection simulation (quick preset): {path} and {sim_dir / 'report'}")
     return 0

@@ -12,8 +12,9 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,9 @@ from ..utils.io import atomic_write
 from .metrics import METRIC_COLUMNS, prediction_metrics
 from .spec import StudySpec
 from .splits import make_split
+
+if TYPE_CHECKING:
+    from threadpoolctl import ThreadpoolController
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +63,9 @@ class StudyTask:
     time_budget_s: float | None = None
     cv: int = 3
     min_tuning_samples: int = 10
-    threads: int | None = None
+    #: BLAS/OpenMP/torch threads of the fit: 1 by default, so that results do not depend on the
+    #: machine's core count (summation order) and parallel workers do not oversubscribe.
+    threads: int = 1
 
     @property
     def key(self) -> tuple[Any, ...]:
@@ -88,14 +94,31 @@ def training_indices(task: StudyTask, test: np.ndarray, pool: np.ndarray) -> np.
 
 
 def run_task(task: StudyTask) -> pd.DataFrame:
+    """Fit and evaluate one predictor with ``task.threads`` threads (see :func:`_run_task`)."""
+    import torch
+
+    torch_threads = torch.get_num_threads()
+    torch.set_num_threads(task.threads)
+    try:
+        with _thread_controller().limit(limits=task.threads):
+            return _run_task(task)
+    finally:
+        torch.set_num_threads(torch_threads)
+
+
+@lru_cache(maxsize=1)
+def _thread_controller() -> "ThreadpoolController":
+    """One inspection of the process's BLAS/OpenMP libraries (it reads /proc, ~6 ms)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _run_task(task: StudyTask) -> pd.DataFrame:
     """Fit (tuning first when asked) and evaluate one predictor; never raises for model errors."""
     from predictors import make
     from predictors.tuning import tune
 
-    if task.threads:
-        import torch
-
-        torch.set_num_threads(task.threads)
     space = get_space(task.space)
     avail = np.flatnonzero(~np.isnan(task.values))
     split = make_split(avail, task.seed, task.test_size)
@@ -132,7 +155,7 @@ def run_task(task: StudyTask) -> pd.DataFrame:
     return pd.DataFrame([row], columns=list(COLUMNS))
 
 
-def build_tasks(spec: StudySpec, store: DataStore, threads: int | None = None) -> list[StudyTask]:
+def build_tasks(spec: StudySpec, store: DataStore, threads: int = 1) -> list[StudyTask]:
     """Every task of ``spec``, after checking names and sizes (clear errors, nothing run)."""
     from predictors import get_class
 
@@ -185,14 +208,14 @@ def results_file(out_dir: str | Path, spec: StudySpec) -> ResultsFile:
 
 
 def run_study(spec: StudySpec, out_dir: str | Path, *, store: DataStore | None = None,
-              executor: Executor | None = None, resume: bool | None = None, progress: bool = True) -> RunSummary:
+              executor: Executor | None = None, resume: bool | None = None, progress: bool = True,
+              threads: int = 1) -> RunSummary:
     """Run every unfinished task of ``spec`` into ``out_dir/results.csv``.
 
-    ``resume=None`` resumes when the results file exists (the CLI default).
+    ``resume=None`` resumes when the results file exists (the CLI default); ``threads`` per fit.
     """
     store = store or DataStore()
     out = Path(out_dir)
-    threads = 1 if executor is not None and not isinstance(executor, SerialExecutor) else None
     tasks = build_tasks(spec, store, threads)
     results = results_file(out, spec)
     if resume is None:
