@@ -81,7 +81,7 @@ def _leftovers(d: Path) -> list[Path]:
 
 def test_download_ok_with_progress(server: _Server, tmp_path: Path) -> None:
     e = _entry()
-    server.routes["/owner/repo/abc123/bench/file.csv"] = PAYLOAD
+    server.routes[urlparse(_entry().url).path] = PAYLOAD
     seen = []
 
     class Bar:
@@ -99,7 +99,7 @@ def test_download_ok_with_progress(server: _Server, tmp_path: Path) -> None:
 
 
 def test_corrupted_download_leaves_nothing(server: _Server, tmp_path: Path) -> None:
-    server.routes["/owner/repo/abc123/bench/file.csv"] = PAYLOAD
+    server.routes[urlparse(_entry().url).path] = PAYLOAD
     server.mode = "corrupt"
     with pytest.raises(ChecksumError, match="expected .*discarded"):
         download(_entry(), tmp_path, mirror=server.base)
@@ -107,7 +107,7 @@ def test_corrupted_download_leaves_nothing(server: _Server, tmp_path: Path) -> N
 
 
 def test_interrupted_download_leaves_nothing(server: _Server, tmp_path: Path) -> None:
-    server.routes["/owner/repo/abc123/bench/file.csv"] = PAYLOAD
+    server.routes[urlparse(_entry().url).path] = PAYLOAD
     server.mode = "interrupt"
     with pytest.raises(DownloadError, match="bench/file.csv"):
         download(_entry(), tmp_path, mirror=server.base)

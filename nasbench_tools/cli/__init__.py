@@ -14,9 +14,10 @@ from . import simulate as simulate_cmd
 from . import supernet as supernet_cmd
 from . import lut as lut_cmd
 from . import study as study_cmd
+from . import latency as latency_cmd
 
 #: Sub-command modules; each has ``register(subparsers)`` that sets ``func`` on its parsers.
-COMMANDS = (data_cmd, lut_cmd, study_cmd, supernet_cmd, simulate_cmd)
+COMMANDS = (data_cmd, lut_cmd, study_cmd, supernet_cmd, simulate_cmd, latency_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,8 +11,10 @@ from .base import SlotNetwork, bn_buffers
 from .conditional import (
     MACRO_DEPENDENCIES, NB201_DEPENDENCIES, ConditionalOp, Dependencies, DependencyError, parse_dependencies,
 )
+from .evaluation import EVALUATION_SPACES, InputSizeError, check_input_size, evaluation_network, parameter_count
 from .macro import MacroNetwork
 from .nb201 import NB201Cell, NB201Network
+from .transnas import TransNASEncoder
 
 #: Search spaces that have networks here, and their default dependencies (protocol §4).
 NETWORK_SPACES = {
@@ -46,5 +48,6 @@ def build_standalone(space: str | SearchSpace, ops: Sequence[int], **kwargs: Any
 __all__ = [
     "SlotNetwork", "NB201Network", "NB201Cell", "MacroNetwork", "ConditionalOp", "Dependencies", "DependencyError",
     "NB201_DEPENDENCIES", "MACRO_DEPENDENCIES", "NETWORK_SPACES", "build_supernet", "build_standalone",
-    "parse_dependencies", "bn_buffers",
+    "parse_dependencies", "bn_buffers", "EVALUATION_SPACES", "InputSizeError", "TransNASEncoder",
+    "check_input_size", "evaluation_network", "parameter_count",
 ]

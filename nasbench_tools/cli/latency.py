@@ -1,0 +1,133 @@
+"""``nasbench-study latency measure``: time real networks on this machine into a custom table."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from ..errors import NasbenchError
+from ..networks.evaluation import EVALUATION_SPACES
+
+_SIZE = re.compile(r"(\d+)(?:x(\d+))?")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("latency", help="measure the latency of real networks (resumable custom tables)")
+    lsub = p.add_subparsers(dest="latency_command", required=True, metavar="ACTION")
+    m = lsub.add_parser(
+        "measure", help="measure architectures into a CSV that loads as custom/<name>/latency_ms",
+        description="Build each architecture's evaluation network and time it (warm-up, repeated synchronised "
+                    "runs, median and IQR). An existing --out is resumed: finished architectures are skipped.",
+    )
+    m.add_argument("--space", required=True, choices=EVALUATION_SPACES, help="search space")
+    m.add_argument("--archs", default="all", metavar="all|random:N[:SEED]|FILE",
+                   help="architectures: all, N random ones (seed SEED, default 0), or a file of architecture "
+                        "strings (one per line, or a CSV with column 'arch')")
+    m.add_argument("--out", type=Path, required=True, help="output CSV (resumed when it exists)")
+    _add_protocol_options(m)
+    m.add_argument("--no-resume", action="store_true", help="refuse to continue an existing --out")
+    m.add_argument("--no-progress", action="store_true")
+    m.set_defaults(func=cmd_measure)
+
+    i = lsub.add_parser(
+        "isolated", help="time every candidate op of every slot alone (isolated-op lookup table)",
+        description="Time each candidate op of each slot, at the input shape it gets in the network, and the fixed "
+                    "stem/reductions/head, with the same protocol; writes slot,op,cost_ms (slot -1: fixed part).",
+    )
+    i.add_argument("--space", required=True, choices=EVALUATION_SPACES, help="search space")
+    i.add_argument("--out", type=Path, required=True, help="output CSV")
+    _add_protocol_options(i)
+    i.set_defaults(func=cmd_isolated)
+
+
+def _add_protocol_options(m: argparse.ArgumentParser) -> None:
+    m.add_argument("--device", default="cpu", help="cpu, cuda or cuda:I")
+    m.add_argument("--dataset", default=None, help="NB201 head and input size: cifar10 (default), cifar100, ImageNet16-120")
+    m.add_argument("--input-size", default=None, metavar="H[xW]",
+                   help="input resolution (default: the benchmark's, 224 for TransNAS)")
+    m.add_argument("--batch-size", type=int, default=1)
+    m.add_argument("--warmup", type=int, default=None, help="untimed runs first (default 10)")
+    m.add_argument("--repeats", type=int, default=None, help="timed runs (default 30)")
+    m.add_argument("--threads", type=int, default=None, help="torch intra-op threads (torch.set_num_threads)")
+    m.add_argument("--cpus", default=None, metavar="LIST", help="pin the process to these CPUs, e.g. 1 or 0,2")
+    m.add_argument("--seed", type=int, default=0, help="seed of the input tensor and the weights")
+
+
+def parse_size(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    match = _SIZE.fullmatch(text.strip().lower())
+    if not match:
+        raise NasbenchError(f"--input-size {text!r}: expected H or HxW, e.g. 32 or 224x224")
+    h = int(match.group(1))
+    return h, int(match.group(2) or h)
+
+
+def _table_spec(args: argparse.Namespace):  # noqa: ANN202 - latency.TableSpec (imported lazily)
+    """Device check, CPU pinning, threads and the protocol, from the shared options."""
+    import torch
+
+    from ..latency import MeasureConfig, TableSpec, set_cpu_affinity
+    from ..latency.protocol import DEFAULT_REPEATS, DEFAULT_WARMUP, resolve_device
+
+    resolve_device(args.device)  # fail before anything else if the device is missing
+    if args.cpus is not None:
+        try:
+            cpus = [int(c) for c in args.cpus.split(",")]
+        except ValueError:
+            raise NasbenchError(f"--cpus {args.cpus!r}: expected CPU numbers separated by commas") from None
+        try:
+            set_cpu_affinity(cpus)
+        except OSError as exc:
+            raise NasbenchError(str(exc)) from None
+    if args.threads is not None:
+        if args.threads < 1:
+            raise NasbenchError(f"--threads must be at least 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
+    try:
+        measure = MeasureConfig(batch_size=args.batch_size,
+                                warmup=DEFAULT_WARMUP if args.warmup is None else args.warmup,
+                                repeats=DEFAULT_REPEATS if args.repeats is None else args.repeats,
+                                device=args.device, seed=args.seed)
+    except ValueError as exc:
+        raise NasbenchError(str(exc).replace("MeasureConfig.", "--").replace("_", "-")) from None
+    spec = TableSpec(args.space, measure, parse_size(args.input_size), args.dataset)
+    spec.input_shape()  # validates the dataset and the input size
+    return spec
+
+
+def cmd_measure(args: argparse.Namespace) -> int:
+    from ..latency import measure_table, select_architectures
+    from ..spaces import get_space
+
+    spec = _table_spec(args)
+    try:
+        ops = select_architectures(get_space(args.space), args.archs)
+    except ValueError as exc:
+        if isinstance(exc, NasbenchError):
+            raise
+        raise NasbenchError(str(exc)) from None
+    summary = measure_table(spec, ops, args.out, resume=not args.no_resume, progress=not args.no_progress)
+    print(f"{summary.path}: measured {summary.measured}, already there {summary.skipped}, "
+          f"{summary.total} architectures in the table (load as custom/{summary.path.stem}/latency_ms)")
+    return 0
+
+
+def cmd_isolated(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from ..latency.isolated import measure_isolated
+    from ..spaces import get_space
+    from ..utils.io import write_csv_atomic
+
+    spec = _table_spec(args)
+    costs = measure_isolated(spec.space, spec.measure, dataset=spec.dataset, input_size=spec.resolved_input_size())
+    space = get_space(spec.space)
+    rows = [{"slot": s, "op": space.op_names[o], "cost_ms": costs.op_costs[s, o]}
+            for s in range(space.n_slots) for o in space.allowed_ops[s]]
+    rows.append({"slot": -1, "op": "fixed", "cost_ms": costs.base_cost})
+    write_csv_atomic(pd.DataFrame(rows), args.out)
+    print(f"{args.out}: {len(rows) - 1} op costs and the fixed part ({costs.parts} modules timed in {costs.wall_s:.2f} s); "
+          f"use with predictors.make('lookup_table', space={spec.space!r}, op_costs=..., base_cost=...)")
+    return 0
