@@ -33,6 +33,7 @@ bench: setup
 	$(PY) scripts/bench_predictors.py
 	$(PY) scripts/bench_simulation.py
 	$(PY) scripts/bench_supernet.py
+	$(PY) scripts/bench_latency.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

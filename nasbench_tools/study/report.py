@@ -31,7 +31,7 @@ TABLE51_SIZE = 124
 #: Table A.2 is ordered by linear regression's tau at this size (hard datasets first).
 TABLE_A2_SORT_SIZE = 25
 FIG_DPI = 150
-#: 18 predictors need more than one colour cycle: colours x line styles.
+#: 18 predictors: 20 colours, and line styles and markers cycling on top.
 _STYLES = ("-", "--", ":", "-.")
 
 
@@ -161,8 +161,8 @@ def _size_axis(ax: plt.Axes, sizes: Sequence[int]) -> None:
 
 
 def _style(i: int) -> dict:
-    cmap = plt.get_cmap("tab10")
-    return {"color": cmap(i % 10), "linestyle": _STYLES[(i // 10) % len(_STYLES)], "marker": "os^dv<>ph*"[i % 10], "markersize": 4}
+    cmap = plt.get_cmap("tab20")
+    return {"color": cmap(i % 20), "linestyle": _STYLES[i % len(_STYLES)], "marker": "os^dv<>ph*"[i % 10], "markersize": 4}
 
 
 def figure_53(table: pd.DataFrame, out: Path, title: str) -> None:
