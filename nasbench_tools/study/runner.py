@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..datasets import DataStore
-from ..encodings import encode, get_encoding
+from ..encodings import get_encoding
 from ..errors import DataFormatError
 from ..runner import Executor, ResultsFile, RunSummary, SerialExecutor, run_grid
 from ..spaces import get_space

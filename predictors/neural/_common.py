@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, ClassVar, Iterator
 
 import numpy as np
 import torch
@@ -254,3 +254,42 @@ class TorchPredictor(Predictor):
     def _relaxed_modules(self) -> DtypeCache:
         """The fitted module, frozen, in any dtype (for ``_torch_function`` closures)."""
         return self.frozen_
+
+
+class GraphTorchPredictor(TorchPredictor):
+    """Shared plumbing of the graph-encoding predictors (GCN, BONAS): the flattened graph
+    encoding is split into node features and the propagation matrix ``_propagation`` makes of
+    the adjacency; ``_global_node`` says whether the encoding carries BONAS's global node."""
+
+    _global_node: ClassVar[bool] = False
+
+    @staticmethod
+    def _propagation(adj: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _graphs(self, X: np.ndarray, dtype: torch.dtype = DTYPE) -> tuple[torch.Tensor, torch.Tensor]:
+        n, f = self.meta_["n_nodes"], self.meta_["n_node_features"]
+        t = torch.as_tensor(X, dtype=dtype)
+        return t[:, n * n:].reshape(-1, n, f), self._propagation(t[:, :n * n].reshape(-1, n, n))
+
+    def _predict(self, X: np.ndarray, return_std: bool):
+        feats, prop = self._graphs(X, PREDICT_DTYPE)
+        net = self._predictor_module()
+        return predict_in_chunks(lambda r: net(feats[r], prop[r]), torch.arange(len(X)))
+
+    def _torch_function(self, space: "SearchSpace") -> Callable[[torch.Tensor], torch.Tensor]:
+        from nasbench_tools.encodings import graph_layout
+
+        from ..relaxed import relaxed_graph
+
+        lay = graph_layout(space, global_node=self._global_node)
+        check_graph_space(self._label(), space, lay, self.meta_["n_nodes"], self.meta_["n_node_features"])
+        n, f = lay.n_nodes, lay.n_features
+        net = self._relaxed_modules()
+
+        def fn(w: torch.Tensor) -> torch.Tensor:
+            x = relaxed_graph(space, w, global_node=self._global_node)
+            prop = self._propagation(x[:, :n * n].reshape(-1, n, n))
+            return net(x.dtype)(x[:, n * n:].reshape(-1, n, f), prop)
+
+        return fn

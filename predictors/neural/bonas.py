@@ -12,7 +12,6 @@ Original defect not copied: gradients are zeroed every step.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import torch
@@ -21,12 +20,8 @@ from torch import nn
 
 from .._checks import check_float, check_int, check_seed
 from ..space import IntUniform, Uniform
-from ._common import (DTYPE, PREDICT_DTYPE, TorchPredictor, check_graph_space, cosine_lr,
-                      infer_graph_layout, make_adam, numpy_rng, predict_in_chunks, set_lr,
-                      shuffled_batches, torch_generator, uniform_)
-
-if TYPE_CHECKING:
-    from nasbench_tools.spaces import SearchSpace
+from ._common import (DTYPE, GraphTorchPredictor, cosine_lr, infer_graph_layout, make_adam, numpy_rng,
+                      set_lr, shuffled_batches, torch_generator, uniform_)
 
 N_GCN_LAYERS = 4
 #: Uniform initialisation bound of the graph-convolution weights in the original.
@@ -72,11 +67,13 @@ class BonasGCN(nn.Module):
         return self.fc(h[:, -1]).squeeze(-1)
 
 
-class Bonas(TorchPredictor):
+class Bonas(GraphTorchPredictor):
     """BONAS graph-convolution predictor on the ``graph_bonas`` encoding."""
 
     name = "bonas"
     encoding = "graph_bonas"
+    _global_node = True
+    _propagation = staticmethod(bonas_propagation)
     differentiable = True
     probabilistic = False
     min_train_samples = 2
@@ -105,11 +102,6 @@ class Bonas(TorchPredictor):
     def _build(self, meta: dict[str, int]) -> BonasGCN:
         return BonasGCN(meta["n_node_features"], self.hidden_size)
 
-    def _graphs(self, X: np.ndarray, dtype: torch.dtype = DTYPE) -> tuple[torch.Tensor, torch.Tensor]:
-        n, f = self.meta_["n_nodes"], self.meta_["n_node_features"]
-        t = torch.as_tensor(X, dtype=dtype)
-        return t[:, n * n:].reshape(-1, n, f), bonas_propagation(t[:, :n * n].reshape(-1, n, n))
-
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         n_nodes, n_feat = infer_graph_layout(X, global_node=True, label=self._label())
         self.meta_ = {"n_nodes": n_nodes, "n_node_features": n_feat}
@@ -131,25 +123,3 @@ class Bonas(TorchPredictor):
             loss.backward()
             optimizer.step()
         self._set_module(module)
-
-    def _predict(self, X: np.ndarray, return_std: bool):
-        feats, prop = self._graphs(X, PREDICT_DTYPE)
-        net = self._predictor_module()
-        return predict_in_chunks(lambda r: net(feats[r], prop[r]), torch.arange(len(X)))
-
-    def _torch_function(self, space: "SearchSpace") -> Callable[[torch.Tensor], torch.Tensor]:
-        from nasbench_tools.encodings import graph_layout
-
-        from ..relaxed import relaxed_graph
-
-        lay = graph_layout(space, global_node=True)
-        check_graph_space(self._label(), space, lay, self.meta_["n_nodes"], self.meta_["n_node_features"])
-        n, f = lay.n_nodes, lay.n_features
-        net = self._relaxed_modules()
-
-        def fn(w: torch.Tensor) -> torch.Tensor:
-            x = relaxed_graph(space, w, global_node=True)
-            prop = bonas_propagation(x[:, :n * n].reshape(-1, n, n))
-            return net(x.dtype)(x[:, n * n:].reshape(-1, n, f), prop)
-
-        return fn

@@ -13,7 +13,6 @@ and at least one batch is trained even when ``n < batch_size``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import torch
@@ -22,12 +21,8 @@ from torch import nn
 
 from .._checks import check_float, check_int, check_seed
 from ..space import IntUniform, Uniform
-from ._common import (DTYPE, PREDICT_DTYPE, TorchPredictor, batch_slices, check_graph_space, cosine_lr,
-                      infer_graph_layout, make_adam, numpy_rng, predict_in_chunks, reset_linear_,
-                      set_lr, shuffled_batches, torch_generator, xavier_uniform_)
-
-if TYPE_CHECKING:
-    from nasbench_tools.spaces import SearchSpace
+from ._common import (DTYPE, GraphTorchPredictor, batch_slices, cosine_lr, infer_graph_layout, make_adam,
+                      numpy_rng, reset_linear_, set_lr, shuffled_batches, torch_generator, xavier_uniform_)
 
 #: Width of the first linear layer after pooling (fixed in the original).
 LINEAR_HIDDEN = 128
@@ -113,11 +108,12 @@ def split_masks(flat: torch.Tensor, n_nodes: int, hidden: int) -> list[torch.Ten
 MASK_CHUNK = 64
 
 
-class GCN(TorchPredictor):
+class GCN(GraphTorchPredictor):
     """Neural predictor (Wen et al.) on the ``graph`` encoding."""
 
     name = "gcn"
     encoding = "graph"
+    _propagation = staticmethod(propagation)
     differentiable = True
     probabilistic = False
     min_train_samples = 2
@@ -152,11 +148,6 @@ class GCN(TorchPredictor):
     def _build(self, meta: dict[str, int]) -> NeuralPredictorNet:
         return NeuralPredictorNet(meta["n_node_features"], self.hidden_size)
 
-    def _graphs(self, X: np.ndarray, dtype: torch.dtype = DTYPE) -> tuple[torch.Tensor, torch.Tensor]:
-        n, f = self.meta_["n_nodes"], self.meta_["n_node_features"]
-        t = torch.as_tensor(X, dtype=dtype)
-        return t[:, n * n:].reshape(-1, n, f), propagation(t[:, :n * n].reshape(-1, n, n))
-
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         n_nodes, n_feat = infer_graph_layout(X, global_node=False, label=self._label())
         self.meta_ = {"n_nodes": n_nodes, "n_node_features": n_feat}
@@ -186,25 +177,3 @@ class GCN(TorchPredictor):
             loss.backward()
             optimizer.step()
         self._set_module(module)
-
-    def _predict(self, X: np.ndarray, return_std: bool):
-        feats, prop = self._graphs(X, PREDICT_DTYPE)
-        net = self._predictor_module()
-        return predict_in_chunks(lambda r: net(feats[r], prop[r]), torch.arange(len(X)))
-
-    def _torch_function(self, space: "SearchSpace") -> Callable[[torch.Tensor], torch.Tensor]:
-        from nasbench_tools.encodings import graph_layout
-
-        from ..relaxed import relaxed_graph
-
-        lay = graph_layout(space, global_node=False)
-        check_graph_space(self._label(), space, lay, self.meta_["n_nodes"], self.meta_["n_node_features"])
-        n, f = lay.n_nodes, lay.n_features
-        net = self._relaxed_modules()
-
-        def fn(w: torch.Tensor) -> torch.Tensor:
-            x = relaxed_graph(space, w, global_node=False)
-            prop = propagation(x[:, :n * n].reshape(-1, n, n))
-            return net(x.dtype)(x[:, n * n:].reshape(-1, n, f), prop)
-
-        return fn
