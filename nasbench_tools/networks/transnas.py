@@ -18,6 +18,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
+from .nb201 import NB201_EDGES, live_edges
 from .ops import NB201_CONV1, NB201_CONV3, NB201_NONE, NB201_SKIP, ReLUConvBN
 
 #: Base width of every TransNAS-Bench-101 network (the "64" of the architecture names).
@@ -30,8 +31,7 @@ TRANSNAS_MICRO_SKELETON = (4, 1, 4, 1, 4)
 MODULE_ABSENT, MODULE_NORMAL, MODULE_WIDEN, MODULE_DOWN, MODULE_BOTH = range(5)
 #: Default input resolution (the benchmark's ``MacroNet`` default; its latency used 720x1080).
 TRANSNAS_INPUT_SIZE = (224, 224)
-_CELL_EDGES = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
-_N_NODES = 4
+_CELL_EDGES = NB201_EDGES
 
 
 def module_shape_change(code: int) -> tuple[bool, int]:
@@ -71,20 +71,6 @@ def micro_op(code: int, c_in: int, c_out: int, stride: int) -> nn.Module | None:
     raise ValueError(f"unknown TransNAS micro op code {code}; expected 0..3")
 
 
-def _live_edges(row: Sequence[int]) -> list[int]:
-    """Edges whose input is reachable from the cell input and whose output reaches the cell output."""
-    live = [True] + [False] * (_N_NODES - 1)
-    for slot, (src, dst) in enumerate(_CELL_EDGES):
-        if row[slot] != NB201_NONE and live[src]:
-            live[dst] = True
-    useful = [False] * (_N_NODES - 1) + [True]
-    for slot in reversed(range(len(_CELL_EDGES))):
-        src, dst = _CELL_EDGES[slot]
-        if row[slot] != NB201_NONE and useful[dst]:
-            useful[src] = True
-    return [s for s, (a, b) in enumerate(_CELL_EDGES) if row[s] != NB201_NONE and live[a] and useful[b]]
-
-
 class MicroCell(nn.Module):
     """A TransNAS micro cell; edges from node 0 take the block's stride and channel change.
 
@@ -101,7 +87,7 @@ class MicroCell(nn.Module):
             module = micro_op(self.row[slot], c_in if src == 0 else c_out, c_out, stride if src == 0 else 1)
             if module is not None:
                 self.edges[str(slot)] = module
-        self._steps = [(_CELL_EDGES[s][0], _CELL_EDGES[s][1], self.edges[str(s)]) for s in _live_edges(self.row)]
+        self._steps = [(_CELL_EDGES[s][0], _CELL_EDGES[s][1], self.edges[str(s)]) for s in live_edges(self.row)]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         nodes: list[torch.Tensor | None] = [x, None, None, None]

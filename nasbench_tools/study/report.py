@@ -49,12 +49,11 @@ def _device_metric(dataset_id: str) -> tuple[str, str, str]:
 
 # ------------------------------------------------------------------------------ tables
 def mean_tau(df: pd.DataFrame, drop_dev_std: float | None = None) -> pd.DataFrame:
-    """Mean Kendall tau per (dataset, predictor, train_size) over seeds, then over datasets."""
+    """Mean Kendall tau over seeds per (dataset, predictor, train_size) (callers average datasets)."""
     ok = _ok(df)
     if drop_dev_std is not None:
         ok = ok[ok["dev_std"] <= drop_dev_std]
-    per_ds = ok.groupby(["dataset", "predictor", "train_size"], as_index=False)["kendall_tau"].mean()
-    return per_ds
+    return ok.groupby(["dataset", "predictor", "train_size"], as_index=False)["kendall_tau"].mean()
 
 
 def figure53_table(df: pd.DataFrame, drop_dev_std: float | None = None) -> pd.DataFrame:
