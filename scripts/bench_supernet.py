@@ -9,10 +9,12 @@ training step (forward, backward, step; Table B.4 optimizer) of
                     every step, as in training where each batch samples a new architecture),
   * ``split``       the same super-network after splitting (every weight set already trained once,
                     so the optimizer holds momentum for all of them, as late in a split run).
-Memory (CPU has no allocator peak counter) is measured as the bytes live at the end of a forward
-pass: parameters + gradients + optimizer state + tensors saved for backward (counted with
-``torch.autograd.graph.saved_tensors_hooks``), i.e. what a GPU's peak is made of, at batch 256.
-Writes ``results/bench/supernet.csv``.
+Memory is the peak of one training step at batch 256: ``torch.cuda.max_memory_allocated`` on a
+GPU; on the CPU, which has no such counter, the bytes held by the network and optimizer before
+the step (parameters, BatchNorm buffers, momentum) plus the largest growth of the in-use heap
+during the step (activations, gradients, temporaries; ``nasbench_tools.utils.memory.HeapPeak``).  Before measuring, every
+weight set that any architecture can activate has been trained, so the optimizer holds momentum
+for all of them (as late in a split run).  Writes ``results/bench/supernet.csv``.
 
 Usage: OMP_NUM_THREADS=1 python scripts/bench_supernet.py [--repeats 7] [--archs 3] [--batch 64]
 """
@@ -35,6 +37,7 @@ from nasbench_tools.spaces import get_space
 from nasbench_tools.supernet.config import TrainConfig
 from nasbench_tools.supernet.trainer import make_optimizer
 from nasbench_tools.utils.io import write_csv_atomic
+from nasbench_tools.utils.memory import HeapPeak
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "results" / "bench" / "supernet.csv"
@@ -43,6 +46,8 @@ TARGET_SPLIT_TIME = 1.05
 TARGET_SPLIT_MEMORY = 1.02
 MEMORY_BATCH = 256
 WARMUP = 2
+#: Consecutive architectures that train no new weight set before all reachable sets count as trained.
+COVERAGE_PATIENCE = 500
 
 
 def _sync(device: torch.device) -> None:
@@ -65,28 +70,40 @@ def _step(net, opt, x, y, arch, replan: bool, amp: bool = False) -> float:
     return time.perf_counter() - t0
 
 
-def _train_all_sets(net, opt, space, x, y, rng) -> None:
-    """One step with enough architectures that every weight set has gradients/momentum."""
+def _train_all_sets(net, opt, space, x, y, rng) -> int:
+    """Train (batch of 2) random architectures until every weight set that an architecture can
+    activate has momentum: stop after ``COVERAGE_PATIENCE`` architectures without a new one.
+    Returns the number of parameter tensors trained (sets behind a zero input never are)."""
     archs = space.enumerate()
-    for row in archs[rng.permutation(len(archs))[: min(len(archs), 200)]]:
+    trained: set[int] = set()
+    since_new = 0
+    for row in archs[rng.permutation(len(archs))]:
         net.set_arch(row)
         opt.zero_grad(set_to_none=True)
         F.cross_entropy(net(x[:2]), y[:2]).backward()
         opt.step()
+        new = {id(p) for p in net.parameters() if p.grad is not None} - trained
+        trained |= new
+        since_new = 0 if new else since_new + 1
+        if since_new >= COVERAGE_PATIENCE:
+            break
+    opt.zero_grad(set_to_none=True)
+    return len(trained)
 
 
 def _state_bytes(net, opt) -> int:
-    params = sum(p.numel() * p.element_size() for p in net.parameters())
-    grads = sum(p.grad.numel() * p.grad.element_size() for p in net.parameters() if p.grad is not None)
-    state = sum(v.numel() * v.element_size() for s in opt.state.values() for v in s.values() if torch.is_tensor(v))
-    return params + grads + state
+    """Parameters, buffers and optimizer state (gradients are None between steps)."""
+    tensors = list(net.parameters()) + list(net.buffers())
+    tensors += [v for s in opt.state.values() for v in s.values() if torch.is_tensor(v)]
+    return sum(t.numel() * t.element_size() for t in tensors)
 
 
 def _memory(net, opt, arch, x, y, amp: bool = False) -> int:
-    """Peak bytes of one training step: CUDA allocator peak on a GPU, else live state + saved tensors."""
+    """Peak bytes of one training step: CUDA allocator peak on a GPU, else the network's state
+    plus the peak heap growth during the step (see the module docstring)."""
+    net.set_arch(arch)
+    opt.zero_grad(set_to_none=True)
     if x.device.type == "cuda":
-        net.set_arch(arch)
-        opt.zero_grad(set_to_none=True)
         torch.cuda.synchronize(x.device)
         torch.cuda.reset_peak_memory_stats(x.device)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
@@ -95,21 +112,11 @@ def _memory(net, opt, arch, x, y, amp: bool = False) -> int:
         opt.step()
         torch.cuda.synchronize(x.device)
         return torch.cuda.max_memory_allocated(x.device)
-    saved = [0]
-
-    def pack(t):
-        saved[0] += t.numel() * t.element_size()
-        return t
-
-    net.set_arch(arch)
-    opt.zero_grad(set_to_none=True)
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        loss = F.cross_entropy(net(x), y)
-    loss.backward()  # gradients of the active path exist at the peak of the next step
-    opt.zero_grad(set_to_none=False)
-    live = _state_bytes(net, opt)
-    opt.zero_grad(set_to_none=True)
-    return live + saved[0]
+    with HeapPeak() as peak:
+        F.cross_entropy(net(x), y).backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+    return _state_bytes(net, opt) + peak.growth
 
 
 #: The most expensive architecture of each space: it sets a training run's peak memory.
@@ -133,8 +140,8 @@ def bench_space(name: str, n_archs: int, repeats: int, batch: int, seed: int, de
     x, y, xm, ym = (t.to(device) for t in (x, y, xm, ym))
     x, xm = x.contiguous(memory_format=fmt), xm.contiguous(memory_format=fmt)
     sup_opt, spl_opt = make_optimizer(sup, cfg), make_optimizer(spl, cfg)
-    _train_all_sets(sup, sup_opt, space, x, y, rng)
-    _train_all_sets(spl, spl_opt, space, x, y, rng)
+    trained = {"supernet": _train_all_sets(sup, sup_opt, space, x, y, rng),
+               "split": _train_all_sets(spl, spl_opt, space, x, y, rng)}
     rows = []
     archs = space.enumerate()
     # architectures with at least three weighted ops: compute-bound paths like most of the space
@@ -142,7 +149,8 @@ def bench_space(name: str, n_archs: int, repeats: int, batch: int, seed: int, de
     peak = {}
     for key, (net, opt) in {"supernet": (sup, sup_opt), "split": (spl, spl_opt)}.items():
         net.train()
-        peak[key] = _memory(net, opt, PEAK_ARCH[name], xm, ym, amp)
+        # the first step at a new batch size also builds kernel caches: measure the second
+        peak[key] = [_memory(net, opt, PEAK_ARCH[name], xm, ym, amp) for _ in range(2)][-1]
     for i in rng.choice(len(pool), n_archs, replace=False):
         arch = pool[i]
         alone = sup.extract(arch).to(memory_format=fmt)
@@ -155,7 +163,7 @@ def bench_space(name: str, n_archs: int, repeats: int, batch: int, seed: int, de
                 t = _step(net, opt, x, y, arch, replan, amp)
                 if rep >= WARMUP:
                     times[key].append(t)
-        mem = {key: _memory(net, opt, arch, xm, ym, amp) for key, (net, opt, _) in runs.items()}
+        mem = {key: [_memory(net, opt, arch, xm, ym, amp) for _ in range(2)][-1] for key, (net, opt, _) in runs.items()}
         med = {k: statistics.median(v) for k, v in times.items()}
         rows.append({
             "space": name, "arch": space.format(arch)[0], "batch": batch, "repeats": repeats,
@@ -172,6 +180,8 @@ def bench_space(name: str, n_archs: int, repeats: int, batch: int, seed: int, de
             "memory_batch": memory_batch, "device": str(device), "amp": amp, "channels_last": channels_last,
             "supernet_params": sum(p.numel() for p in sup.parameters()),
             "split_params": sum(p.numel() for p in spl.parameters()),
+            "supernet_tensors_trained": trained["supernet"], "split_tensors_trained": trained["split"],
+            "split_tensors": sum(1 for _ in spl.parameters()),
         })
         print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in rows[-1].items()})
     return rows
