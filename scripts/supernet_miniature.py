@@ -44,7 +44,7 @@ from scipy.stats import kendalltau
 
 from nasbench_tools.networks import build_standalone
 from nasbench_tools.spaces import get_space
-from nasbench_tools.supernet import TrainConfig, train_supernet
+from nasbench_tools.supernet import CheckpointError, TrainConfig, load_checkpoint, train_supernet
 from nasbench_tools.supernet.data import ImageData, load_data, read_fashion_mnist, Normalizer
 from nasbench_tools.supernet.evaluate import evaluate_checkpoint
 from nasbench_tools.supernet.standalone import accuracy, train_standalone
@@ -85,15 +85,17 @@ def prepare(settings: str) -> tuple[ImageData, torch.Tensor, torch.Tensor]:
 
 def train_config(args: argparse.Namespace, **kw) -> TrainConfig:
     return TrainConfig(space="nb201", subset=SUBSET_OF_SPACE[args.space], batch_size=args.batch, lr=args.lr,
-                       crop_padding=args.crop_padding, channels=args.channels, **kw)
+                       crop_padding=args.crop_padding, channels=args.channels, skip_linear=not args.no_skip_linear, **kw)
 
 
 def gt_architectures(args: argparse.Namespace) -> np.ndarray:
     """Canonical indices of the ground-truth architectures (all, or a seeded sample)."""
     space = get_space(args.space)
     if not args.archs or args.archs >= space.size:
-        return np.arange(space.size)
-    return np.sort(np.random.default_rng(args.arch_seed).choice(space.size, args.archs, replace=False))
+        idx = np.arange(space.size)
+    else:
+        idx = np.sort(np.random.default_rng(args.arch_seed).choice(space.size, args.archs, replace=False))
+    return idx[: args.gt_limit] if args.gt_limit else idx
 
 
 def _init_worker() -> None:
@@ -120,7 +122,8 @@ def _train_one(settings: str, index: int, seed: int) -> dict:
     dev = torch.device(args.device)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        net = build_standalone(args.space, row, channels=args.channels, in_channels=1).to(dev)
+        net = build_standalone(args.space, row, channels=args.channels, in_channels=1,
+                               skip_linear=not args.no_skip_linear).to(dev)
     losses = train_standalone(net, data, cfg, seed=seed)
     acc = accuracy(net, test_x.to(dev), test_y.to(dev), Normalizer(data.mean, data.std, dev))
     return {"arch": space.format(row[None])[0], "index": int(index), "seed": seed, "accuracy": 100.0 * acc,
@@ -176,15 +179,24 @@ def _supernet_run(settings: str, seed: int, split: int, gt: str, n_gt: int, work
                        val_images=args.val_images, train_images=args.train_images)
     run = Path(work) / f"seed{seed}_{kind}{'' if split < 0 else split}"
     keep = tuple(args.splits) if (split < 0 and args.early_stop) else ()
-    res = train_supernet(cfg, run, data=data, keep_epochs=keep, device=args.device)
-    write_csv_atomic(res.log, Path(out) / "runs" / f"{run.name}_train_log.csv")
+    ck_path = run / "checkpoint.pt"
+    ck = load_checkpoint(ck_path) if ck_path.is_file() else None
+    if ck is not None and ck["epoch"] == cfg.epochs and all((run / f"checkpoint_epoch{e}.pt").is_file() for e in keep):
+        diff = cfg.differences(ck["config"])  # a finished run in --work: evaluate it again, do not retrain
+        if diff:
+            raise CheckpointError(f"{ck_path} was written by a different configuration: " + "; ".join(diff))
+        train_log = pd.DataFrame(ck["log"])
+    else:
+        train_log = train_supernet(cfg, run, data=data, keep_epochs=keep, device=args.device, resume=True).log
+    write_csv_atomic(train_log, Path(out) / "runs" / f"{run.name}_train_log.csv")
     rows = []
     evals = [(kind, split, run / "checkpoint.pt")] + [("early_stop", e, run / f"checkpoint_epoch{e}.pt") for e in keep]
     for k, e, ck in evals:
         ev = evaluate_checkpoint(ck, f"top:{n_gt}", truth_source=gt, data=data, device=args.device,
-                                 batch_size=args.batch, calibration_batches=args.calib_batches, seed=seed)
+                                 batch_size=args.batch, calibration_batches=args.calib_batches, seed=seed,
+                                 bn_reset=args.bn_reset)
         write_csv_atomic(ev.per_arch, Path(out) / "runs" / f"seed{seed}_{k}{'' if e < 0 else e}_eval.csv")
-        upto = res.log if k != "early_stop" else res.log[res.log["epoch"] <= e]
+        upto = train_log if k != "early_stop" else train_log[train_log["epoch"] <= e]
         rows.append({"seed": seed, "kind": k, "epoch": e, "train_s": float(upto["time_s"].sum()),
                      "final_val_acc": float(upto["val_acc"].iloc[-1]), **ev.summary.iloc[0].to_dict()})
     return rows
@@ -261,7 +273,9 @@ def main() -> None:
     ap.add_argument("--arch-seed", type=int, default=0, help="seed of the ground-truth sample")
     ap.add_argument("--device", default="cpu", help="cpu or cuda (cuda runs every task in this process)")
     ap.add_argument("--out", default="results/supernet/miniature")
-    ap.add_argument("--work", default=None, help="folder for checkpoints (default: a temporary folder, removed)")
+    ap.add_argument("--work", default=None,
+                    help="folder for checkpoints (default: a temporary folder, removed); finished runs found "
+                         "there are evaluated again, not retrained")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (one thread each)")
     ap.add_argument("--train-images", type=int, default=5000)
     ap.add_argument("--val-images", type=int, default=1000)
@@ -273,10 +287,18 @@ def main() -> None:
     ap.add_argument("--crop-padding", type=int, default=0, help="0: flips only")
     ap.add_argument("--gt-epochs", type=int, default=10)
     ap.add_argument("--gt-seeds", type=_ints, default=[0, 1], help="ground truth = mean over these seeds")
+    ap.add_argument("--gt-limit", type=int, default=0, help="train only the first N ground-truth architectures")
+    ap.add_argument("--gt-only", action="store_true", help="stop after the ground truth")
+    ap.add_argument("--ground-truth", default=None,
+                    help="use this ground-truth CSV (arch, accuracy) instead of training one")
+    ap.add_argument("--no-skip-linear", action="store_true",
+                    help="parameter-free skip edges (718,426-parameter NB201 variant) in every network")
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--splits", type=_ints, default=[12, 18, 24])
     ap.add_argument("--seeds", type=_ints, default=[0, 1, 2])
     ap.add_argument("--calib-batches", type=int, default=10)
+    ap.add_argument("--bn-reset", action="store_true",
+                    help="reset BatchNorm statistics before recalibration (see results/supernet/README.md)")
     ap.add_argument("--early-stop", action="store_true", help="also evaluate the baseline stopped at the split epochs")
     args = ap.parse_args()
     if args.data == "fashion-mnist" and args.data_dir is None:
@@ -294,8 +316,10 @@ def main() -> None:
     try:
         inline = args.jobs <= 1 or torch.device(args.device).type != "cpu"
         with (InlineExecutor() if inline else ProcessPoolExecutor(args.jobs, initializer=_init_worker)) as pool:
-            gt = ground_truth(args, settings, pool, out)
+            gt = Path(args.ground_truth) if args.ground_truth else ground_truth(args, settings, pool, out)
             log.info("ground truth done after %.0fs", time.perf_counter() - t0)
+            if args.gt_only:
+                return
             df = run_supernets(args, settings, pool, gt, out, work)
     finally:
         if not args.work:

@@ -57,6 +57,30 @@ def test_evaluator_restores_bn_statistics_between_architectures(trained):
             assert torch.equal(v, weights[k])
 
 
+def test_bn_reset_recalibration_ignores_trained_statistics(trained):
+    """With ``bn_reset`` the statistics are the plain average over the calibration batches, so
+    poisoned trained statistics do not matter; without it they leak into the result."""
+    data = load_data("synthetic", synthetic_size=128, val_images=32)
+    row = get_space("nb201-onlyconv").enumerate()[7]
+    results = {}
+    for poisoned in (False, True):
+        model = model_from_checkpoint(load_checkpoint(trained))
+        if poisoned:
+            for m in model.modules():
+                if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                    m.running_var.fill_(1e6)
+                    m.running_mean.fill_(50.0)
+        for reset in (False, True):
+            ev = ArchEvaluator(model, data, torch.device("cpu"), batch_size=16, calibration_batches=2, bn_reset=reset)
+            ev.accuracy(row)
+            results[poisoned, reset] = [b.clone() for b in bn_buffers(model)]
+            moms = {m.momentum for m in ev.bn_modules}
+            assert moms == {0.1}  # momentum restored after a reset calibration
+    for a, b in zip(results[False, True], results[True, True]):
+        torch.testing.assert_close(a, b)
+    assert any(not torch.allclose(a.float(), b.float()) for a, b in zip(results[False, False], results[True, False]))
+
+
 def test_population_specs():
     space = get_space("nb201-onlyconv")
     truth = np.arange(space.size, dtype=float)

@@ -71,3 +71,36 @@ def test_results_do_not_depend_on_process_count(runs):
     for name in ["ground_truth.csv", "ground_truth_runs.csv", "supernets.csv", "summary.csv",
                  "runs/seed0_split1_eval.csv"]:
         pd.testing.assert_frame_equal(_frame(serial / name), _frame(parallel / name))
+
+
+def test_reuses_a_given_ground_truth_with_identity_skips(runs, tmp_path):
+    serial, _ = runs
+    out = tmp_path / "reuse"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    args = [sys.executable, str(SCRIPT), *TINY, "--ground-truth", str(serial / "ground_truth.csv"),
+            "--no-skip-linear", "--out", str(out)]
+    proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert not (out / "ground_truth_runs.csv").exists()  # nothing retrained
+    sn = pd.read_csv(out / "supernets.csv")
+    assert (sn["n_evaluated"] == 5).all()
+    assert (sn["extra_weight_sets"] == 0).all()  # no skip-edge linear transformers
+    assert json.loads((out / "settings.json").read_text())["no_skip_linear"] is True
+
+
+def test_finished_runs_in_work_are_evaluated_again_not_retrained(tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    work = tmp_path / "work"
+    base = [sys.executable, str(SCRIPT), *TINY, "--work", str(work)]
+    for out, extra in (("first", []), ("again", ["--bn-reset"])):
+        proc = subprocess.run(base + ["--out", str(tmp_path / out), *extra], capture_output=True, text=True,
+                              env=env, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        if out == "first":
+            stamp = {p: p.stat().st_mtime_ns for p in work.rglob("*.pt")}
+    assert stamp and {p: p.stat().st_mtime_ns for p in work.rglob("*.pt")} == stamp  # no checkpoint rewritten
+    for name in ("seed0_baseline_train_log.csv", "seed0_split1_train_log.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "first" / "runs" / name),
+                                      pd.read_csv(tmp_path / "again" / "runs" / name))
+    first, again = pd.read_csv(tmp_path / "first" / "supernets.csv"), pd.read_csv(tmp_path / "again" / "supernets.csv")
+    assert (~first["bn_reset"]).all() and again["bn_reset"].all()

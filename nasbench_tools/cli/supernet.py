@@ -65,6 +65,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--out", default=None, help="per-architecture CSV (default: <checkpoint dir>/eval.csv); summary beside it")
     e.add_argument("--batch-size", type=int, default=256)
     e.add_argument("--calibration-batches", type=int, default=CALIBRATION_BATCHES)
+    e.add_argument("--bn-reset", action="store_true",
+                   help="reset BatchNorm statistics before recalibrating (plain average over the calibration "
+                        "batches); default: keep the trained statistics as a start, as in Appendix B.3")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--device", default="auto")
     e.add_argument("--no-progress", action="store_true")
@@ -94,6 +97,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         args.checkpoint, args.population, truth_source=args.ground_truth, truth_column=args.truth_column,
         benchmark_dir=args.data_dir, data_dir=args.images_dir, device=args.device, batch_size=args.batch_size,
         calibration_batches=args.calibration_batches, seed=args.seed, progress=not args.no_progress,
+        bn_reset=args.bn_reset,
     )
     out = Path(args.out) if args.out else Path(args.checkpoint).with_name("eval.csv")
     write_csv_atomic(res.per_arch, out)

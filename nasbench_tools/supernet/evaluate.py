@@ -2,7 +2,9 @@
 
 Per architecture: restore the trained BatchNorm statistics (only these buffers change during
 evaluation, so weights are never copied), recalibrate with 20 fixed training batches (forward
-only, running statistics not reset), then measure validation accuracy.  Calibration and
+only; by default the running statistics are not reset, as in Appendix B.3; with ``bn_reset``
+they start from zero and become the plain average over the calibration batches), then measure
+validation accuracy.  Calibration and
 validation batches are normalised once and kept on the device.
 """
 
@@ -87,8 +89,11 @@ class ArchEvaluator:
 
     def __init__(self, model: SlotNetwork, data: ImageData, device: torch.device, batch_size: int = 256,
                  calibration_batches: int = CALIBRATION_BATCHES, seed: int = 0, channels_last: bool = False,
-                 padding: int = 4) -> None:
+                 padding: int = 4, bn_reset: bool = False) -> None:
         self.model = model
+        self.bn_reset = bn_reset
+        self.bn_modules = [m for m in model.modules()
+                           if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
         self.device = device
         data = data.to(device)
         norm = Normalizer(data.mean, data.std, device, channels_last)
@@ -108,8 +113,17 @@ class ArchEvaluator:
         torch._foreach_copy_(self.buffers, self.trained)
         self.model.set_arch(ops)
         self.model.train()
-        for x in self.calib:
-            self.model(x)
+        momenta = [m.momentum for m in self.bn_modules]
+        if self.bn_reset:
+            for m in self.bn_modules:
+                m.reset_running_stats()
+                m.momentum = None  # cumulative average over the calibration batches
+        try:
+            for x in self.calib:
+                self.model(x)
+        finally:
+            for m, mom in zip(self.bn_modules, momenta):
+                m.momentum = mom
         self.model.eval()
         correct = torch.zeros((), device=self.device, dtype=torch.long)
         for x, y in self.val:
@@ -140,6 +154,7 @@ def evaluate_checkpoint(
     seed: int = 0,
     progress: bool = False,
     data: ImageData | None = None,
+    bn_reset: bool = False,
 ) -> EvalResult:
     """Evaluate a population of architectures of a trained super-network against ground truth."""
     dev = pick_device(device)
@@ -153,7 +168,8 @@ def evaluate_checkpoint(
         ddir = data_dir if data_dir is not None else ck["data_meta"].get("data_dir")
         data = load_data(cfg.data, ddir, val_images=cfg.val_images, train_images=cfg.train_images,
                          synthetic_size=cfg.synthetic_size, seed=cfg.seed)
-    ev = ArchEvaluator(model, data, dev, batch_size, calibration_batches, seed, padding=cfg.crop_padding)
+    ev = ArchEvaluator(model, data, dev, batch_size, calibration_batches, seed, padding=cfg.crop_padding,
+                       bn_reset=bn_reset)
     rows = space.arch(idx)
     accs = np.empty(len(idx))
     t0 = time.perf_counter()
@@ -170,7 +186,7 @@ def evaluate_checkpoint(
         "ground_truth": truth[idx] if truth is not None else np.nan,
     })
     summary = {"space": cfg.space_name, "split_epoch": cfg.split_epoch, "epochs_trained": ck["epoch"],
-               "seed": cfg.seed, "population": population_spec, "eval_time_s": elapsed,
+               "seed": cfg.seed, "population": population_spec, "bn_reset": bn_reset, "eval_time_s": elapsed,
                "archs_per_s": len(idx) / elapsed if elapsed > 0 else float("nan"),
                **ck["weight_sets"]}
     if truth is not None:
