@@ -14,11 +14,11 @@ PY=${PYTHON:-python}
 
 if [ "${1:-}" = "--cpu-smoke" ]; then
   OUT=${SMOKE_OUT:-$(mktemp -d /tmp/supernet-gpu-smoke.XXXX)}
-  DEV=cpu; BATCH=8; MEMBATCH=8; REPS=1; ARCHS=1; SN_EPOCHS=2; SN_IMAGES=96; MINI="--space nb201-nozero --archs 4 --gt-seeds 0,1 --train-images 96 --val-images 32 --test-images 32 --gt-epochs 1 --epochs 2 --splits 1 --seeds 0 --calib-batches 1 --early-stop"
+  DEV=cpu; BATCH=8; MEMBATCH=8; REPS=1; ARCHS=1; SN_EPOCHS=2; SN_IMAGES=96; MINI="--space nb201-nozero --archs 4 --gt-seeds 0,1 --train-images 96 --val-images 32 --test-images 32 --gt-epochs 1 --epochs 2 --splits 1 --seeds 0 --calib-batches 1 --early-stop --bn-reset"
   export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 else
   OUT=results/gpu
-  DEV=cuda; BATCH=256; MEMBATCH=256; REPS=10; ARCHS=3; SN_EPOCHS=4; SN_IMAGES=10240; MINI="--space nb201-nozero --archs 24 --gt-seeds 0,1 --train-images 10000 --val-images 2000 --test-images 10000 --size 32 --channels 16 --batch 256 --lr 0.1 --gt-epochs 8 --epochs 30 --splits 12,18,24 --seeds 0,1 --calib-batches 20 --crop-padding 4 --early-stop"
+  DEV=cuda; BATCH=256; MEMBATCH=256; REPS=10; ARCHS=3; SN_EPOCHS=4; SN_IMAGES=10240; MINI="--space nb201-nozero --archs 24 --gt-seeds 0,1 --train-images 10000 --val-images 2000 --test-images 10000 --size 32 --channels 16 --batch 256 --lr 0.1 --gt-epochs 8 --epochs 30 --splits 12,18,24 --seeds 0,1 --calib-batches 20 --crop-padding 4 --early-stop --bn-reset"
   "$PY" -c "import torch,sys; sys.exit(0 if torch.cuda.is_available() else 'CUDA is not available: use --cpu-smoke on CPU machines')"
 fi
 mkdir -p "$OUT"
