@@ -12,9 +12,9 @@ training step (forward, backward, step; Table B.4 optimizer) of
 Memory is the peak of one training step at batch 256: ``torch.cuda.max_memory_allocated`` on a
 GPU; on the CPU, which has no such counter, the bytes held by the network and optimizer before
 the step (parameters, BatchNorm buffers, momentum) plus the largest growth of the in-use heap
-during the step (activations, gradients, temporaries; ``nasbench_tools.utils.memory.HeapPeak``).  Before measuring, every
-weight set that any architecture can activate has been trained, so the optimizer holds momentum
-for all of them (as late in a split run).  Writes ``results/bench/supernet.csv``.
+during the step (activations, gradients, temporaries; ``nasbench_tools.utils.memory.HeapPeak``).
+Before measuring, every weight set that any architecture can activate has been trained, so the
+optimizer holds momentum for all of them (as late in a split run).  Writes ``results/bench/supernet.csv``.
 
 Usage: OMP_NUM_THREADS=1 python scripts/bench_supernet.py [--repeats 7] [--archs 3] [--batch 64]
 """

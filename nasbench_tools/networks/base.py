@@ -135,10 +135,11 @@ class SlotNetwork(nn.Module):
         raise NotImplementedError
 
 
+def bn_modules(module: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
+    """Every BatchNorm that tracks running statistics, in a stable order."""
+    return [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+
+
 def bn_buffers(module: nn.Module) -> list[torch.Tensor]:
     """Running statistics of every BatchNorm (mean, var, batch count), in a stable order."""
-    out: list[torch.Tensor] = []
-    for m in module.modules():
-        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats:
-            out.extend([m.running_mean, m.running_var, m.num_batches_tracked])
-    return out
+    return [t for m in bn_modules(module) for t in (m.running_mean, m.running_var, m.num_batches_tracked)]

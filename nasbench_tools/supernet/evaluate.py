@@ -4,8 +4,8 @@ Per architecture: restore the trained BatchNorm statistics (only these buffers c
 evaluation, so weights are never copied), recalibrate with 20 fixed training batches (forward
 only; by default the running statistics are not reset, as in Appendix B.3; with ``bn_reset``
 they start from zero and become the plain average over the calibration batches), then measure
-validation accuracy.  Calibration and
-validation batches are normalised once and kept on the device.
+validation accuracy.  Calibration and validation batches are normalised once and kept on the
+device.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import torch
 
 from ..datasets import DataStore
 from ..errors import DataFormatError, NasbenchError
-from ..networks.base import SlotNetwork, bn_buffers
+from ..networks.base import SlotNetwork, bn_buffers, bn_modules
 from ..spaces import SearchSpace, get_space
 from .config import TrainConfig
 from .data import ImageData, Normalizer, augment, load_data
@@ -92,8 +92,7 @@ class ArchEvaluator:
                  padding: int = 4, bn_reset: bool = False) -> None:
         self.model = model
         self.bn_reset = bn_reset
-        self.bn_modules = [m for m in model.modules()
-                           if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+        self.bn_modules = bn_modules(model)
         self.device = device
         data = data.to(device)
         norm = Normalizer(data.mean, data.std, device, channels_last)
