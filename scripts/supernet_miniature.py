@@ -44,7 +44,8 @@ from scipy.stats import kendalltau
 
 from nasbench_tools.networks import build_standalone
 from nasbench_tools.spaces import get_space
-from nasbench_tools.supernet import CheckpointError, TrainConfig, load_checkpoint, train_supernet
+from nasbench_tools.supernet import TrainConfig, load_checkpoint, train_supernet
+from nasbench_tools.supernet.trainer import check_same_config
 from nasbench_tools.supernet.data import ImageData, load_data, read_fashion_mnist, Normalizer
 from nasbench_tools.supernet.evaluate import evaluate_checkpoint
 from nasbench_tools.supernet.standalone import accuracy, train_standalone
@@ -182,17 +183,15 @@ def _supernet_run(settings: str, seed: int, split: int, gt: str, n_gt: int, work
     ck_path = run / "checkpoint.pt"
     ck = load_checkpoint(ck_path) if ck_path.is_file() else None
     if ck is not None and ck["epoch"] == cfg.epochs and all((run / f"checkpoint_epoch{e}.pt").is_file() for e in keep):
-        diff = cfg.differences(ck["config"])  # a finished run in --work: evaluate it again, do not retrain
-        if diff:
-            raise CheckpointError(f"{ck_path} was written by a different configuration: " + "; ".join(diff))
+        check_same_config(cfg, ck, ck_path)  # a finished run in --work: evaluate it again, do not retrain
         train_log = pd.DataFrame(ck["log"])
     else:
         train_log = train_supernet(cfg, run, data=data, keep_epochs=keep, device=args.device, resume=True).log
     write_csv_atomic(train_log, Path(out) / "runs" / f"{run.name}_train_log.csv")
     rows = []
     evals = [(kind, split, run / "checkpoint.pt")] + [("early_stop", e, run / f"checkpoint_epoch{e}.pt") for e in keep]
-    for k, e, ck in evals:
-        ev = evaluate_checkpoint(ck, f"top:{n_gt}", truth_source=gt, data=data, device=args.device,
+    for k, e, path in evals:
+        ev = evaluate_checkpoint(path, f"top:{n_gt}", truth_source=gt, data=data, device=args.device,
                                  batch_size=args.batch, calibration_batches=args.calib_batches, seed=seed,
                                  bn_reset=args.bn_reset)
         write_csv_atomic(ev.per_arch, Path(out) / "runs" / f"seed{seed}_{k}{'' if e < 0 else e}_eval.csv")

@@ -34,6 +34,17 @@ def live_edges(row: Sequence[int]) -> list[int]:
 NB201_STAGE_CHANNELS = (16, 32, 64)
 
 
+def run_cell_steps(steps: Sequence[tuple[int, int, nn.Module]], x: torch.Tensor) -> torch.Tensor | None:
+    """Run planned ``(src, dst, op)`` edges of a 4-node cell on input ``x``; node 3's sum, or
+    None when no edge reaches it (an all-zero cell)."""
+    nodes: list[torch.Tensor | None] = [x, None, None, None]
+    for src, dst, op in steps:
+        y = op(nodes[src])
+        prev = nodes[dst]
+        nodes[dst] = y if prev is None else prev + y
+    return nodes[-1]
+
+
 class NB201Cell(nn.Module):
     """A normal cell holding every allowed op of every edge; runs only the planned edges.
 
@@ -71,12 +82,7 @@ class NB201Cell(nn.Module):
         self._steps = steps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        nodes: list[torch.Tensor | None] = [x, None, None, None]
-        for src, dst, op in self._steps:
-            y = op(nodes[src])
-            prev = nodes[dst]
-            nodes[dst] = y if prev is None else prev + y
-        out = nodes[-1]
+        out = run_cell_steps(self._steps, x)
         return torch.zeros_like(x) if out is None else out
 
 

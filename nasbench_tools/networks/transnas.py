@@ -18,7 +18,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from .nb201 import NB201_EDGES, live_edges
+from .nb201 import NB201_EDGES, live_edges, run_cell_steps
 from .ops import NB201_CONV1, NB201_CONV3, NB201_NONE, NB201_SKIP, ReLUConvBN
 
 #: Base width of every TransNAS-Bench-101 network (the "64" of the architecture names).
@@ -90,12 +90,7 @@ class MicroCell(nn.Module):
         self._steps = [(_CELL_EDGES[s][0], _CELL_EDGES[s][1], self.edges[str(s)]) for s in live_edges(self.row)]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        nodes: list[torch.Tensor | None] = [x, None, None, None]
-        for src, dst, op in self._steps:
-            y = op(nodes[src])
-            prev = nodes[dst]
-            nodes[dst] = y if prev is None else prev + y
-        out = nodes[-1]
+        out = run_cell_steps(self._steps, x)
         if out is None:  # an all-zero cell: zeros of the output shape
             h, w = (x.shape[2] + self.stride - 1) // self.stride, (x.shape[3] + self.stride - 1) // self.stride
             return x.new_zeros((x.shape[0], self.c_out, h, w))

@@ -146,6 +146,13 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     return ck
 
 
+def check_same_config(cfg: TrainConfig, ck: dict, path: str | Path) -> None:
+    """Refuse a checkpoint written with another configuration, naming the differing options."""
+    diff = cfg.differences(ck["config"])
+    if diff:
+        raise CheckpointError(f"{path} was written by a different configuration: " + "; ".join(diff))
+
+
 def model_from_checkpoint(ck: dict, device: torch.device | str = "cpu") -> SlotNetwork:
     """Rebuild the (possibly split) network of a loaded checkpoint and load its weights."""
     cfg: TrainConfig = ck["config"]
@@ -243,9 +250,7 @@ def train_supernet(
     ck = None
     if resume and ck_path.is_file():
         ck = load_checkpoint(ck_path)
-        diff = cfg.differences(ck["config"])
-        if diff:
-            raise CheckpointError(f"{ck_path} was written by a different configuration: " + "; ".join(diff))
+        check_same_config(cfg, ck, ck_path)
         if ck["is_split"]:
             model.split()
         model.load_state_dict(ck["model"])
