@@ -8,19 +8,26 @@ export NASBENCH_DATA
 export OMP_NUM_THREADS ?= 1
 OUT ?= results/quick-run
 JOBS ?= 2
+# The PyTorch build installed before the package. Default: the CPU wheel (a plain `torch`
+# requirement would pull a multi-GB CUDA build). For a CUDA build, for example:
+#   make setup TORCH_SPEC="torch==2.13.0 --index-url https://download.pytorch.org/whl/cu126"
+TORCH_SPEC ?= torch==2.13.0
+# Extras installed into the development environment (see setup.cfg).
+EXTRAS ?= all,dev
 
-.PHONY: setup test main bench clean
+.PHONY: setup test main bench wheel clean
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: setup.cfg pyproject.toml
+$(VENV)/.installed: setup.cfg pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	# The CPU build of torch first: the package's plain `torch` requirement is then satisfied.
-	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[dev]'
+	# The chosen torch build first: the `neural` extra's `torch` requirement is then satisfied.
+	$(PY) -m pip install -q $(TORCH_SPEC)
+	$(PY) -m pip install -q -e '.[$(EXTRAS)]'
 	touch $@
 
+# The whole suite, including the installed-package tests (wheel -> fresh venvs outside the checkout).
 test: setup
 	$(PY) -m pytest -q
 
@@ -28,7 +35,11 @@ main: setup
 	$(VENV)/bin/nasbench-study data verify
 	$(VENV)/bin/nasbench-study reproduce --preset quick --out $(OUT) --jobs $(JOBS)
 
+wheel: setup
+	$(PY) -m pip wheel -q --no-deps . -w dist
+
 bench: setup
+	$(PY) scripts/bench_startup.py
 	$(PY) scripts/bench_load.py
 	$(PY) scripts/bench_predictors.py
 	$(PY) scripts/bench_simulation.py
@@ -36,4 +47,4 @@ bench: setup
 	$(PY) scripts/bench_latency.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

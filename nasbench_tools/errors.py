@@ -32,3 +32,57 @@ class DataFormatError(NasbenchError, ValueError):
 
 class DownloadError(NasbenchError):
     """A download failed or was interrupted."""
+
+
+class ParameterError(NasbenchError, ValueError):
+    """A parameter, option or config value is out of its allowed range (names it and the range)."""
+
+
+class ConfigError(NasbenchError, ValueError):
+    """A run configuration (TOML/JSON file, preset override) is invalid."""
+
+
+class InputDataError(NasbenchError, ValueError):
+    """Arrays passed to a predictor or encoder (X, y) are malformed: shape, width, dtype, values."""
+
+
+class RunExistsError(NasbenchError):
+    """An output folder already holds a run that the command will not continue or replace."""
+
+
+class OutputLockedError(NasbenchError):
+    """Another process holds the exclusive lock on an output folder."""
+
+
+class MissingExtraError(NasbenchError, ImportError):
+    """An optional dependency is not installed; the message names the extra that provides it."""
+
+
+#: Optional import name -> the ``pip install 'nasbench-study[EXTRA]'`` extra that provides it.
+EXTRA_OF_MODULE: dict[str, str] = {
+    "xgboost": "boosting",
+    "lightgbm": "boosting",
+    "ngboost": "boosting",
+    "torch": "neural",
+    "gpytorch": "neural",
+    "torch_geometric": "graph",
+    "matplotlib": "report",
+    "dask": "distributed",
+    "distributed": "distributed",
+}
+
+
+def require(module: str, purpose: str) -> object:
+    """Import optional ``module`` or raise :class:`MissingExtraError` naming the extra to install."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        top = module.split(".")[0]
+        if exc.name is None or exc.name.split(".")[0] != top:
+            raise
+        extra = EXTRA_OF_MODULE.get(top, "all")
+        raise MissingExtraError(
+            f"{purpose} needs {top}, which is not installed; install it with: pip install 'nasbench-study[{extra}]'"
+        ) from exc

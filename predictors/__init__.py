@@ -1,7 +1,9 @@
 """Hardware-metric predictors behind one scikit-learn-style estimator API."""
 
 from .base import Predictor
+from .pipeline import ArchEncoder, ArchPipeline, arch_pipeline
 from .registry import available, get_class, info, make
 from .space import Choice, Distribution, IntUniform, Uniform
 
-__all__ = ["Predictor", "Choice", "Distribution", "IntUniform", "Uniform", "available", "get_class", "info", "make"]
+__all__ = ["ArchEncoder", "ArchPipeline", "Predictor", "Choice", "Distribution", "IntUniform", "Uniform",
+           "arch_pipeline", "available", "get_class", "info", "make"]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numbers
-from typing import Any, Sequence
+from typing import Any, NoReturn, Sequence
+
+from nasbench_tools.errors import ParameterError
 
 
-def _fail(label: str, name: str, value: Any, expected: str) -> None:
-    raise ValueError(f"{label}: parameter {name}={value!r} is out of range; expected {expected}")
+def _fail(label: str, name: str, value: Any, expected: str) -> NoReturn:
+    raise ParameterError(f"{label}: parameter {name}={value!r} is out of range; expected {expected}")
 
 
 def check_int(label: str, name: str, value: Any, low: int, high: int | None = None) -> None:

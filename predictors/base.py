@@ -12,8 +12,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import validate_data
+
+from nasbench_tools.errors import InputDataError, NasbenchError
 
 from .space import Distribution
 
@@ -24,7 +28,67 @@ if TYPE_CHECKING:
 
 #: Below this many samples a target's std is not estimated (scale 1 is used instead).
 _MIN_SCALE_SAMPLES = 2
+#: A (non-constant) target whose std is below this keeps scale 1 (avoids dividing by ~0).
 _EPS_SCALE = 1e-12
+#: ``y_scale_`` of a constant target: every prediction is then exactly the constant.
+CONSTANT_SCALE = 0.0
+_FLOAT_MAX = float(np.finfo(np.float64).max)
+
+
+def one_line(exc: BaseException) -> str:
+    """A scikit-learn validation message on one line: its first line plus any "Reshape ..."
+    advice, without the array dumps it embeds."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    if not lines:
+        return type(exc).__name__
+    return " ".join([lines[0]] + [ln for ln in lines[1:] if ln.startswith("Reshape")])
+
+
+def target_standardisation(y: np.ndarray) -> tuple[float, float]:
+    """``(mean, scale)`` the targets are standardised with (the training statistics).
+
+    Ordinary targets: ``y.mean()`` and ``y.std()`` (scale 1 below two samples or for a
+    vanishing std).  A constant target gets scale :data:`CONSTANT_SCALE`, so predictions are
+    exactly that constant.  Finite targets whose mean or std overflow (e.g. around 1e308) are
+    reduced by ``max |y|`` first, so the statistics stay finite; ordinary targets never take
+    that path, so their statistics are bit-identical to the plain formulas.
+    """
+    if np.all(y == y[0]):
+        return float(y[0]), CONSTANT_SCALE
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = float(y.mean())
+        scale = float(y.std()) if len(y) >= _MIN_SCALE_SAMPLES else 1.0
+        scale = scale if scale > _EPS_SCALE else 1.0
+        ok = np.isfinite(mean) and np.isfinite(scale) and bool(np.all(np.isfinite((y - mean) / scale)))
+    if ok:
+        return mean, scale
+    big = float(np.max(np.abs(y)))
+    small = y / big
+    return float(small.mean()) * big, max(float(small.std()), _EPS_SCALE) * big
+
+
+def standardise(y: np.ndarray, mean: float, scale: float) -> np.ndarray:
+    """``(y - mean) / scale`` without overflow (zeros for a constant target)."""
+    if scale == CONSTANT_SCALE:
+        return np.zeros_like(y)
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = (y - mean) / scale
+    if np.all(np.isfinite(z)):
+        return z
+    big = float(np.max(np.abs(y)))
+    return (y / big - mean / big) / (scale / big)
+
+
+def unstandardise(z: Any, mean: float, scale: float) -> np.ndarray:
+    """``z * scale + mean`` in float64; a result beyond the float range is clipped to it (a
+    prediction extrapolated past ~1.8e308 is never inf)."""
+    z = np.asarray(z, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = z * scale + mean
+    overflow = np.isinf(out) & np.isfinite(z)
+    if np.any(overflow):
+        out[overflow] = np.copysign(_FLOAT_MAX, out[overflow])
+    return out
 
 
 class Predictor(RegressorMixin, BaseEstimator):
@@ -55,27 +119,15 @@ class Predictor(RegressorMixin, BaseEstimator):
         raise NotImplementedError
 
     def _check_params(self) -> None:
-        """Raise ``ValueError`` naming a parameter whose value is out of its allowed range."""
+        """Raise :class:`~nasbench_tools.errors.ParameterError` (a ``ValueError``) naming a parameter
+        whose value is out of its allowed range."""
 
     # ------------------------------------------------------------------- public API
     def fit(self, X: Any, y: Any) -> "Predictor":
-        X = self._check_X(X, fitting=True)
-        y = np.asarray(y, dtype=np.float64).ravel()
-        if len(y) != len(X):
-            raise ValueError(f"{self._label()}: X has {len(X)} rows but y has {len(y)} values")
-        if not np.all(np.isfinite(y)):
-            bad = np.flatnonzero(~np.isfinite(y))
-            raise ValueError(f"{self._label()}: y holds {bad.size} NaN/infinite value(s), e.g. at row {int(bad[0])}")
-        if len(y) < self.min_train_samples:
-            raise ValueError(
-                f"{self._label()}: needs at least {self.min_train_samples} training samples, got {len(y)}"
-            )
+        X, y = self._validate_fit(X, y)
         self._check_params()
-        self.y_mean_ = float(y.mean())
-        scale = float(y.std()) if len(y) >= _MIN_SCALE_SAMPLES else 1.0
-        self.y_scale_ = scale if scale > _EPS_SCALE else 1.0
-        self.n_features_in_ = X.shape[1]
-        self._fit(X, (y - self.y_mean_) / self.y_scale_)
+        self.y_mean_, self.y_scale_ = target_standardisation(y)
+        self._fit(X, standardise(y, self.y_mean_, self.y_scale_))
         return self
 
     def predict(self, X: Any, return_std: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
@@ -87,9 +139,9 @@ class Predictor(RegressorMixin, BaseEstimator):
         out = self._predict(X, return_std)
         if return_std:
             mean, std = out  # type: ignore[misc]
-            return (np.asarray(mean, dtype=np.float64) * self.y_scale_ + self.y_mean_,
-                    np.asarray(std, dtype=np.float64) * self.y_scale_)
-        return np.asarray(out, dtype=np.float64) * self.y_scale_ + self.y_mean_
+            return (unstandardise(mean, self.y_mean_, self.y_scale_),
+                    unstandardise(std, 0.0, self.y_scale_))
+        return unstandardise(out, self.y_mean_, self.y_scale_)
 
     def torch_function(self, space: "SearchSpace") -> "Callable[[torch.Tensor], torch.Tensor]":
         """A differentiable function from architecture weights ``(n, n_slots, n_ops)`` (soft
@@ -129,18 +181,40 @@ class Predictor(RegressorMixin, BaseEstimator):
     def _label(self) -> str:
         return self.name or type(self).__name__
 
+    def _validate_fit(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Training data checked with scikit-learn's ``validate_data`` (sets ``n_features_in_``)."""
+        if y is None:
+            raise InputDataError(f"{self._label()}: requires y to be passed, but the target y is None")
+        X, y = self._validated(X, y, reset=True)
+        if len(y) < self.min_train_samples:
+            raise InputDataError(f"{self._label()}: needs at least {self.min_train_samples} training samples, "
+                                 f"got n_samples={len(y)}")
+        return X, y
+
     def _check_X(self, X: Any, fitting: bool) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float64)
-        if X.ndim != 2:
-            raise ValueError(f"{self._label()}: X must be 2-D (n_samples, n_features), got shape {X.shape}")
-        if not np.all(np.isfinite(X)):
-            raise ValueError(f"{self._label()}: X holds NaN or infinite values")
-        if not fitting and X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"{self._label()}: X has {X.shape[1]} features, but the predictor was fitted on "
-                f"{self.n_features_in_} ({self.encoding} encoding)"
-            )
-        return X
+        """``X`` checked like scikit-learn does; at predict time also its width (``n_features_in_``)."""
+        return self._validated(X, None, reset=fitting)
+
+    def _validated(self, X: Any, y: Any, reset: bool) -> Any:
+        """``validate_data`` for dense, finite, real float64 input; its errors become one-line
+        :class:`~nasbench_tools.errors.InputDataError` messages prefixed with the predictor."""
+        if issparse(X):
+            raise InputDataError(f"{self._label()}: sparse input is not supported; pass a dense array "
+                                 "(e.g. X.toarray())")
+        kwargs: dict[str, Any] = {"dtype": np.float64, "accept_sparse": False, "ensure_min_samples": 1,
+                                  "ensure_min_features": 1}
+        try:
+            if y is None:
+                return validate_data(self, X, reset=reset, **kwargs)
+            X, y = validate_data(self, X, y, reset=reset, y_numeric=True, **kwargs)
+            if np.iscomplexobj(y):
+                raise ValueError("Complex data not supported (y holds complex values)")
+            return X, np.asarray(y, dtype=np.float64)
+        except ValueError as exc:
+            if isinstance(exc, NasbenchError):
+                raise
+            hint = f" ({self.encoding} encoding)" if "features" in str(exc) and not reset else ""
+            raise InputDataError(f"{self._label()}: {one_line(exc)}{hint}") from None
 
     def _rng(self) -> np.random.Generator:
         return np.random.default_rng(self.random_state)  # type: ignore[attr-defined]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from nasbench_tools.errors import require
+
 from ._checks import check_float, check_int, check_seed, seed_int
 from ._refit import RefitStateMixin
 from .base import Predictor
@@ -57,7 +59,7 @@ class XGBoost(Predictor):
         check_seed(label, self.random_state)
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        import xgboost as xgb
+        xgb = require("xgboost", "predictor 'xgboost'")
 
         params = {
             "objective": "reg:squarederror", "max_depth": int(self.max_depth), "eta": float(self.learning_rate),
@@ -68,7 +70,7 @@ class XGBoost(Predictor):
         self.booster_ = xgb.train(params, xgb.DMatrix(X, label=y), num_boost_round=int(self.n_estimators))
 
     def _predict(self, X: np.ndarray, return_std: bool) -> np.ndarray:
-        import xgboost as xgb
+        xgb = require("xgboost", "predictor 'xgboost'")
 
         return self.booster_.predict(xgb.DMatrix(X)).astype(np.float64)
 
@@ -76,7 +78,7 @@ class XGBoost(Predictor):
         return {"model_ubj": _bytes_array(self.booster_.save_raw(raw_format="ubj"))}
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
-        import xgboost as xgb
+        xgb = require("xgboost", "predictor 'xgboost'")
 
         booster = xgb.Booster()
         booster.load_model(bytearray(state["model_ubj"].tobytes()))
@@ -125,7 +127,7 @@ class LightGBM(Predictor):
         check_seed(label, self.random_state)
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        import lightgbm as lgb
+        lgb = require("lightgbm", "predictor 'lightgbm'")
 
         params = {
             "objective": "regression", "num_leaves": int(self.num_leaves),
@@ -145,7 +147,7 @@ class LightGBM(Predictor):
         return {"model_txt": _bytes_array(self.booster_.model_to_string())}
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
-        import lightgbm as lgb
+        lgb = require("lightgbm", "predictor 'lightgbm'")
 
         self.booster_ = lgb.Booster(model_str=state["model_txt"].tobytes().decode("utf-8"))
 
@@ -188,20 +190,27 @@ class NGBoost(RefitStateMixin, Predictor):
         check_seed(label, self.random_state)
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        from ngboost import NGBRegressor
-        from ngboost.distns import Normal
+        ngboost = require("ngboost", "predictor 'ngboost'")
         from sklearn.tree import DecisionTreeRegressor
 
         self._remember_training_data(X, y)
+        if np.all(y == y[0]):
+            # a constant target (standardised to zeros): a Normal of scale 0 cannot be fitted,
+            # and the prediction is that constant anyway (Predictor.fit sets y_scale_ = 0)
+            self.model_ = None
+            return
         base = DecisionTreeRegressor(criterion="friedman_mse", max_depth=int(self.max_depth),
                                      max_features=float(self.max_features),
                                      random_state=seed_int(self.random_state, 1))
-        self.model_ = NGBRegressor(Dist=Normal, Base=base, n_estimators=int(self.n_estimators),
+        self.model_ = ngboost.NGBRegressor(Dist=ngboost.distns.Normal, Base=base, n_estimators=int(self.n_estimators),
                                    learning_rate=float(self.learning_rate),
                                    minibatch_frac=float(self.minibatch_frac), verbose=False,
                                    random_state=seed_int(self.random_state)).fit(X, y)
 
     def _predict(self, X: np.ndarray, return_std: bool):
+        if self.model_ is None:  # constant target
+            zeros = np.zeros(len(X))
+            return (zeros, zeros.copy()) if return_std else zeros
         dist = self.model_.pred_dist(X)
         mean = np.asarray(dist.params["loc"], dtype=np.float64)
         if not return_std:

@@ -6,6 +6,8 @@ import numpy as np
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.tree._tree import Tree
 
+from nasbench_tools.errors import ParameterError
+
 from ._checks import check_float, check_int, check_seed, seed_int
 from .base import Predictor
 from .space import IntUniform, Uniform
@@ -50,7 +52,7 @@ class RandomForest(Predictor):
         check_int(label, "min_samples_split", self.min_samples_split, 2)
         check_int(label, "n_jobs", self.n_jobs, 1)
         if not isinstance(self.bootstrap, (bool, np.bool_)):
-            raise ValueError(f"{label}: parameter bootstrap={self.bootstrap!r} is out of range; expected True or False")
+            raise ParameterError(f"{label}: parameter bootstrap={self.bootstrap!r} is out of range; expected True or False")
         check_seed(label, self.random_state)
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:

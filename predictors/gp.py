@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 import torch
 
+from nasbench_tools.errors import require
+
 from ._checks import check_float, check_int, check_seed, seed_int
 from .base import Predictor
 from .linear import check_onehot_space
@@ -105,7 +107,7 @@ class GP(_GPBase):
         self._check_common()
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        import gpytorch
+        gpytorch = require("gpytorch", f"predictor {self._label()!r}")
 
         x_t = torch.as_tensor(X, dtype=DTYPE)
         y_t = torch.as_tensor(y, dtype=DTYPE)
@@ -188,7 +190,7 @@ class SparseGP(_GPBase):
         check_int(self._label(), "n_inducing", self.n_inducing, 1)
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        import gpytorch
+        gpytorch = require("gpytorch", f"predictor {self._label()!r}")
 
         x_t = torch.as_tensor(X, dtype=DTYPE)
         y_t = torch.as_tensor(y, dtype=DTYPE)

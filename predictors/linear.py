@@ -170,6 +170,7 @@ class BayesianLinearRegression(_AffineOnehot):
         inv = 1.0 / (alpha + beta * eig)
         mean = vecs @ (beta * inv * proj)
         self.alpha_, self.beta_ = alpha, beta
+        self.n_iter_ = it + 1
         self.coef_ = mean[:-1].copy()
         self.intercept_ = float(mean[-1])
         self.sigma_ = (vecs * inv) @ vecs.T  # posterior covariance of (coef, bias)

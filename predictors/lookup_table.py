@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from nasbench_tools.errors import NasbenchError
+from nasbench_tools.errors import InputDataError, NasbenchError, ParameterError
 from nasbench_tools.spaces import SearchSpace, get_space
 
 from ._checks import check_float, check_seed
-from .base import Predictor
+from .base import CONSTANT_SCALE, Predictor
 from .metrics import kendall_tau
 
 if TYPE_CHECKING:
@@ -33,12 +33,12 @@ def decode_onehot(space: SearchSpace, X: np.ndarray, label: str = "lookup_table"
     exact = np.all((blocks == 0) | (blocks == 1), axis=(1, 2)) & np.all(blocks.sum(axis=2) == 1, axis=1)
     if not np.all(exact):
         row = int(np.flatnonzero(~exact)[0])
-        raise ValueError(f"{label}: row {row} of X is not a one-hot encoding of a {space.name} architecture")
+        raise InputDataError(f"{label}: row {row} of X is not a one-hot encoding of a {space.name} architecture")
     ops = blocks.argmax(axis=2)
     valid = space.is_valid(ops)
     if not np.all(valid):
         row = int(np.flatnonzero(~valid)[0])
-        raise ValueError(f"{label}: row {row} of X encodes {tuple(int(v) for v in ops[row])}, which is not in "
+        raise InputDataError(f"{label}: row {row} of X encodes {tuple(int(v) for v in ops[row])}, which is not in "
                          f"{space.name}: {space.explain_invalid(ops[row])}")
     return ops
 
@@ -76,7 +76,7 @@ class LookupTable(Predictor):
         try:
             return get_space(self.space)
         except (NasbenchError, TypeError) as exc:
-            raise ValueError(f"{self._label()}: parameter space={self.space!r} is out of range: {exc}") from None
+            raise ParameterError(f"{self._label()}: parameter space={self.space!r} is out of range: {exc}") from None
 
     def _cost_table(self, space: SearchSpace) -> np.ndarray | None:
         if self.op_costs is None:
@@ -88,7 +88,7 @@ class LookupTable(Predictor):
         if costs.shape == (space.n_ops,):
             costs = np.broadcast_to(costs, (space.n_slots, space.n_ops))
         if costs.shape != (space.n_slots, space.n_ops) or not np.all(np.isfinite(costs)):
-            raise ValueError(
+            raise ParameterError(
                 f"{self._label()}: parameter op_costs must be finite numbers of shape ({space.n_ops},) or "
                 f"({space.n_slots}, {space.n_ops}) for space {space.name}, got shape {np.shape(self.op_costs)}"
             )
@@ -105,10 +105,12 @@ class LookupTable(Predictor):
         space = self._space()
         width = space.n_slots * space.n_ops
         if X.shape[1] != width:
-            raise ValueError(f"{self._label()}: X has {X.shape[1]} features, but the one-hot encoding of "
+            raise InputDataError(f"{self._label()}: X has n_features={X.shape[1]}, but the one-hot encoding of "
                              f"space {space.name} has {width}")
         costs = self._cost_table(space)
         if costs is not None:
+            if self.y_scale_ == CONSTANT_SCALE:  # the costs, not y, define the predictions
+                self.y_scale_ = 1.0
             self.table_ = costs / self.y_scale_
             self.offset_ = (float(self.base_cost) - self.y_mean_) / self.y_scale_
             return
@@ -119,7 +121,7 @@ class LookupTable(Predictor):
         present = np.isin(need_codes, codes)
         if not np.all(present):
             missing = space.format(needed[~present])
-            raise ValueError(
+            raise InputDataError(
                 f"{self._label()}: fit needs all {len(needed)} lookup-table architectures of {space.name}; "
                 f"{len(missing)} missing: {', '.join(missing)}"
             )

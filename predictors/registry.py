@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from nasbench_tools.errors import UnknownNameError
+from nasbench_tools.errors import EXTRA_OF_MODULE, MissingExtraError, UnknownNameError
 
 from .base import Predictor
 
@@ -33,6 +33,8 @@ REGISTRY: dict[str, str] = {
     "mlp_small": "predictors.neural.mlp:MLPSmall",
     "nao": "predictors.neural.nao:NAO",
     "lookup_table": "predictors.lookup_table:LookupTable",
+    "transfer_gp": "predictors.transfer.model:TransferGP",
+    "transfer_gp_suggested": "predictors.transfer.model:TransferGPSuggested",
 }
 
 
@@ -53,6 +55,11 @@ def get_class(name: str) -> type[Predictor]:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
+        top = (exc.name or "").split(".")[0]
+        if top in EXTRA_OF_MODULE:  # an optional dependency: say which extra provides it
+            raise MissingExtraError(
+                f"predictor {name!r} needs {top}, which is not installed; install it with: "
+                f"pip install 'nasbench-study[{EXTRA_OF_MODULE[top]}]'") from exc
         if exc.name and module_name.startswith(exc.name):
             raise ImportError(f"predictor {name!r}: its module {module_name} is not available ({exc})") from exc
         raise

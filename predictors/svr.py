@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.svm import SVR as _SkSVR
 
+from nasbench_tools.errors import ParameterError
+
 from ._checks import check_choice, check_float, check_int, check_seed
 from ._refit import RefitStateMixin
 from .base import Predictor
@@ -40,7 +42,7 @@ class SVR(RefitStateMixin, Predictor):
         check_float(label, "epsilon", self.epsilon, 0.0)
         check_int(label, "degree", self.degree, 1)
         if not (self.gamma in ("scale", "auto") or (isinstance(self.gamma, (int, float)) and self.gamma > 0)):
-            raise ValueError(f"{label}: parameter gamma={self.gamma!r} is out of range; expected 'scale', 'auto' or a number > 0")
+            raise ParameterError(f"{label}: parameter gamma={self.gamma!r} is out of range; expected 'scale', 'auto' or a number > 0")
         check_seed(label, self.random_state)
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:

@@ -23,6 +23,8 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import KFold
 
+from nasbench_tools.errors import ParameterError
+
 from ._checks import check_int, check_seed, seed_int
 from .base import Predictor
 from .metrics import tuning_score
@@ -61,12 +63,8 @@ def _as_predictor(estimator: Predictor | str) -> Predictor:
 
 
 def _validate(est: Predictor, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    X = est._check_X(X, fitting=True)
-    y = np.asarray(y, dtype=np.float64).ravel()
-    if len(y) != len(X):
-        raise ValueError(f"{est._label()}: X has {len(X)} rows but y has {len(y)} values")
-    if not np.all(np.isfinite(y)):
-        raise ValueError(f"{est._label()}: y holds NaN/infinite values")
+    """``(X, y)`` validated as ``est.fit`` would (on a clone: the caller's estimator is not touched)."""
+    X, y = clone(est)._validate_fit(X, y)
     est._check_params()
     return X, y
 
@@ -98,17 +96,17 @@ def tune(estimator: Predictor | str, X: Any, y: Any, *, n_configs: int = DEFAULT
     check_int("tune", "n_configs", n_configs, 1)
     check_int("tune", "cv", cv, 2)
     if not (isinstance(n_jobs, int) and (n_jobs >= 1 or n_jobs == -1)):
-        raise ValueError(f"tune: n_jobs={n_jobs!r} is out of range; expected a positive integer or -1 (all cores)")
+        raise ParameterError(f"tune: n_jobs={n_jobs!r} is out of range; expected a positive integer or -1 (all cores)")
     check_seed("tune", random_state)
     if time_budget_s is not None and not time_budget_s >= 0:
-        raise ValueError(f"tune: time_budget_s={time_budget_s!r} is out of range; expected a number >= 0 or None")
+        raise ParameterError(f"tune: time_budget_s={time_budget_s!r} is out of range; expected a number >= 0 or None")
     space = dict(est.tuning_space)
     current = {k: est.get_params()[k] for k in sorted(space)}
     if len(y) < MIN_TUNING_SAMPLES:
         log.debug("%s: %d samples < %d, not tuned", est._label(), len(y), MIN_TUNING_SAMPLES)
         return TuningResult(current, float("nan"), _table([]), tuned=False)
     if cv > len(y):
-        raise ValueError(f"tune: cv={cv} folds need at least {cv} samples, got {len(y)}")
+        raise ParameterError(f"tune: cv={cv} folds need at least {cv} samples, got {len(y)}")
 
     folds = list(KFold(cv, shuffle=True, random_state=seed_int(random_state)).split(X))
     rng = np.random.default_rng(seed_int(random_state, 1))
@@ -202,6 +200,9 @@ class TunedPredictor(RegressorMixin, BaseEstimator):
         self.cv_results_ = result.cv_results
         self.tuned_ = result.tuned
         self.best_estimator_ = clone(est).set_params(**result.best_params).fit(X, y)
+        self.n_features_in_ = self.best_estimator_.n_features_in_
+        if hasattr(self.best_estimator_, "feature_names_in_"):
+            self.feature_names_in_ = self.best_estimator_.feature_names_in_
         return self
 
     def _fitted(self) -> Predictor:

@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 
 from nasbench_tools.datasets import DataStore
-from nasbench_tools.errors import UnknownNameError
+from nasbench_tools.errors import ParameterError, UnknownNameError
 from nasbench_tools.runner import Executor, ResultsFile, SerialExecutor, run_grid
+from nasbench_tools.runner.results import DATA_FIELD
 
 from .engine import simulate_cell
 from .metrics import METRIC_COLUMNS
@@ -30,6 +31,10 @@ PAPER_STDS = tuple(round(0.1 * i, 10) for i in range(11))
 STD_SEED_SCALE = 10**6
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 @dataclass(frozen=True)
 class SimulationConfig:
     """Everything that determines the rows of a simulation run."""
@@ -44,14 +49,22 @@ class SimulationConfig:
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
-        bad = [s for s in self.stds if not np.isfinite(s) or s < 0]
-        if bad:
-            raise ValueError(f"stds must be finite and >= 0, got {bad}")
-        if self.trials < 1:
-            raise ValueError(f"trials must be >= 1, got {self.trials}")
+            raise ParameterError(f"mode must be one of {MODES}, got {self.mode!r}")
         if not self.datasets or not self.sizes or not self.stds:
-            raise ValueError("need at least one dataset, subset size and std")
+            raise ParameterError("need at least one dataset, subset size and std")
+        bad = [s for s in self.stds if isinstance(s, bool) or not isinstance(s, (int, float)) or not np.isfinite(s) or s < 0]
+        if bad:
+            raise ParameterError(f"stds must be finite numbers >= 0, got {bad}")
+        bad = [n for n in self.sizes if not _is_int(n) or n < 1]
+        if bad:
+            raise ParameterError(f"subset sizes must be integers >= 1, got {bad}")
+        for name, minimum in (("trials", 1), ("seed", 0)):
+            value = getattr(self, name)
+            if not _is_int(value) or value < minimum:
+                raise ParameterError(f"--{name} must be an integer >= {minimum}, got {value!r}")
+        for what, values in (("datasets", self.datasets), ("sizes", self.sizes), ("stds", self.stds)):
+            if len(set(values)) != len(values):
+                raise ParameterError(f"{what} list a value twice: {list(values)}")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -113,18 +126,31 @@ def make_tasks(config: SimulationConfig, store: DataStore | None = None) -> list
     for p in problems:
         too_big = [s for s in config.sizes if not 1 <= s <= p.size]
         if too_big:
-            raise ValueError(f"subset size(s) {too_big} for {p.hardware_id}: must be between 1 and {p.size}")
+            raise ParameterError(f"subset size(s) {too_big} for {p.hardware_id}: must be between 1 and {p.size}")
     return [SimulationTask(p, int(size), float(std), config.trials, config.seed)
             for p in problems for size in config.sizes for std in config.stds]
 
 
+def run_config(config: SimulationConfig, tasks: list[SimulationTask], store: DataStore) -> dict[str, Any]:
+    """The results file's configuration: the grid plus the sha256 of every data file it reads."""
+    ids = sorted({i for t in tasks for i in (t.problem.hardware_id, t.problem.accuracy_id)})
+    return {**config.to_dict(), DATA_FIELD: store.data_checksums(ids)}
+
+
 def run_simulation(config: SimulationConfig, out_dir: str | Path, *, executor: Executor | None = None,
-                   resume: bool = False, progress: bool = True, store: DataStore | None = None) -> Path:
-    """Run (or resume) a grid into ``out_dir/simulation.csv``; returns the CSV path."""
+                   resume: bool = True, overwrite: bool = False, progress: bool = True,
+                   store: DataStore | None = None) -> Path:
+    """Run (or resume) a grid into ``out_dir/simulation.csv``; returns the CSV path.
+
+    ``resume`` continues a run of the same configuration (another one is refused, naming the
+    fields); ``overwrite`` deletes the previous results first.
+    """
+    store = store or DataStore()
     tasks = make_tasks(config, store)
     path = Path(out_dir) / RESULTS_NAME
-    results = ResultsFile(path, COLUMNS, KEY_COLUMNS, config.to_dict())
-    summary = run_grid(tasks, run_task, results, executor or SerialExecutor(), resume=resume, progress=progress,
+    results = ResultsFile(path, COLUMNS, KEY_COLUMNS, run_config(config, tasks, store))
+    summary = run_grid(tasks, run_task, results, executor or SerialExecutor(), resume=resume, overwrite=overwrite,
+                       progress=progress,
                        desc=f"simulate {config.preset} ({config.mode})",
                        unit_weight=lambda t: t.trials * t.size)
     log.info("%s: %d tasks (%d resumed) in %.1f s", path, summary.total, summary.skipped, summary.seconds)
@@ -132,12 +158,12 @@ def run_simulation(config: SimulationConfig, out_dir: str | Path, *, executor: E
 
 
 def run_preset(preset: str, out_dir: str | Path, *, mode: str = "default", executor: Executor | None = None,
-               resume: bool = False, progress: bool = True, data_dir: str | Path | None = None,
-               report: bool = True) -> Path:
+               resume: bool = True, overwrite: bool = False, progress: bool = True,
+               data_dir: str | Path | None = None, report: bool = True) -> Path:
     """Run a preset and (by default) write its report to ``out_dir/report``; for
     ``nasbench-study reproduce``. Returns the results CSV."""
     path = run_simulation(preset_config(preset, mode), out_dir, executor=executor, resume=resume,
-                          progress=progress, store=DataStore(data_dir))
+                          overwrite=overwrite, progress=progress, store=DataStore(data_dir))
     if report:
         from .report import write_report
 

@@ -46,6 +46,12 @@ class Plan:
     recommendation: str
 
 
+#: Measurements a fitted ``--predictor`` is trained on by default (the few-shot regime of issue 13).
+DEFAULT_PLAN_TRAIN_SIZE = 20
+#: Floor of a fitted predictor's tau (the deviation model needs a positive tau).
+MIN_PLAN_TAU = 1e-3
+
+
 def std_for_tau(problem, tau: float, seed: int = 0) -> float:
     """Deviation std whose simulated mean Kendall's tau equals ``tau`` (monotone, bisection)."""
     if not 0 < tau <= 1:
@@ -69,11 +75,34 @@ def std_for_tau(problem, tau: float, seed: int = 0) -> float:
     return 0.5 * (lo + hi)
 
 
-def plan_budget(dataset: str, *, measure_seconds: float, budget_seconds: float, predictor_tau: float,
-                trials: int = 200, seed: int = 0, mode: str = "default", store: DataStore | None = None) -> Plan:
+def fitted_tau(dataset: str, predictor: str, train_size: int, seed: int, store: DataStore) -> float:
+    """Kendall's tau, over every architecture it was not fitted on, of registry ``predictor``
+    fitted on ``train_size`` measured architectures (a transfer predictor gets its sources and,
+    if it asks for one, its suggested design: "measure k, predict the rest")."""
+    from scipy.stats import kendalltau
+
+    from .real import fit_predictions
+
+    pred, train = fit_predictions(dataset, predictor, train_size, seed, store)
+    values = store.load(dataset).values
+    rest = np.setdiff1d(np.flatnonzero(np.isfinite(values)), train)
+    return float(kendalltau(pred[rest], values[rest])[0])
+
+
+def plan_budget(dataset: str, *, measure_seconds: float, budget_seconds: float, predictor_tau: float | None = None,
+                trials: int = 200, seed: int = 0, mode: str = "default", store: DataStore | None = None,
+                predictor: str | None = None, train_size: int = DEFAULT_PLAN_TRAIN_SIZE) -> Plan:
+    """Compare measuring ``budget/measure`` architectures live with predicting all of them, either
+    with a predictor of Kendall's tau ``predictor_tau`` or with registry ``predictor`` fitted on
+    ``train_size`` measurements (its tau measured on the rest; exactly one of the two)."""
     if measure_seconds <= 0 or budget_seconds <= 0:
         raise ValueError(f"--measure-seconds and --budget-seconds must be > 0, got {measure_seconds}, {budget_seconds}")
-    problem = load_problem(dataset, mode=mode, store=store or DataStore())
+    if (predictor_tau is None) == (predictor is None):
+        raise ValueError("give exactly one of --predictor-tau and --predictor")
+    store = store or DataStore()
+    if predictor is not None:
+        predictor_tau = max(fitted_tau(dataset, predictor, train_size, seed, store), MIN_PLAN_TAU)
+    problem = load_problem(dataset, mode=mode, store=store)
     n_live = min(problem.size, max(1, math.floor(budget_seconds / measure_seconds)))
     std = std_for_tau(problem, predictor_tau, seed)
     options = []
@@ -93,6 +122,7 @@ def plan_budget(dataset: str, *, measure_seconds: float, budget_seconds: float, 
     else:
         text = (f"recommendation: {better.name} (hypervolume {better.hv_mean:.4f} vs "
                 f"{(live if better is pred else pred).hv_mean:.4f}, difference {abs(diff):.4f} > 2 standard errors "
-                f"{2 * se:.4f}); measuring {n_live} of {problem.size} architectures vs predicting all with tau {predictor_tau}. "
-                "The predictor's training measurements are not charged to the budget.")
+                f"{2 * se:.4f}); measuring {n_live} of {problem.size} architectures vs predicting all with tau {predictor_tau:.3f}"
+                + (f" ({predictor} fitted on {train_size} measurements)" if predictor else "")
+                + ". The predictor's training measurements are not charged to the budget.")
     return Plan(tuple(options), text)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from nasbench_tools.datasets import DataStore
-from nasbench_tools.errors import DataFormatError
+from nasbench_tools.errors import DataFormatError, ParameterError
 
 from .engine import simulate_cell
 from .metrics import score
@@ -47,7 +47,7 @@ def score_predictions(problem: SelectionProblem, predictions: np.ndarray, pool: 
     if bad.size:
         raise DataFormatError(f"predictions missing or not finite for {bad.size} architecture(s), e.g. indices {bad[:5].tolist()}")
     if subset_size > pool.size:
-        raise ValueError(f"subset size {subset_size} exceeds the {pool.size} architectures available for selection")
+        raise ParameterError(f"subset size {subset_size} exceeds the {pool.size} architectures available for selection")
     dev = pred[pool] - hw[pool]
     rows = pool[draw_subsets(rng, pool.size, subset_size, trials)]
     scores, _ = score(acc[rows], hw[rows], pred[rows], problem.reference_rule)
@@ -66,8 +66,15 @@ def fit_predictions(problem_id: str, predictor: str, train_size: int, seed: int,
     ds = store.load(problem_id)
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(problem_id.encode()), train_size)))
     avail = ds.available
+    if train_size >= len(avail):
+        raise ParameterError(f"training size {train_size} for {problem_id}: must be below the {len(avail)} architectures with values")
     train = rng.choice(avail, size=train_size, replace=False)
     model = registry.make(predictor)
+    from predictors.transfer.study import prepare_transfer  # transfer predictors: sources, suggested design
+
+    suggested = prepare_transfer(model, store, problem_id, ds.values, avail, train_size, seed)
+    if suggested is not None:
+        train = suggested
     ops = ds.space.enumerate()
     X = encode_for(model, ds.space, ops)
     model.fit(X[train], ds.values[train])
@@ -81,7 +88,8 @@ def score_real_predictor(datasets: Sequence[str], *, predictor: str | None = Non
     """One row per fit (dataset, predictor, train size, seed): deviation std, Kendall's tau and the
     mean selection scores, with the simulated scores at the same std (``sim_*`` columns)."""
     if (predictor is None) == (predictions is None):
-        raise ValueError("give exactly one of a predictor name (fit on the fly) or a predictions CSV")
+        raise ParameterError("give exactly one of a predictor name (fit on the fly) or a predictions CSV")
+    check_real_options(train_sizes, subset_size, trials, seeds, fitting=predictor is not None)
     store = store or DataStore()
     rows = []
     for dataset in datasets:
@@ -109,6 +117,25 @@ def score_real_predictor(datasets: Sequence[str], *, predictor: str | None = Non
     return pd.DataFrame(rows)
 
 
+def _positive_int(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ParameterError(f"{name} must be an integer >= 1, got {value!r}")
+
+
+def check_real_options(train_sizes: Sequence[int], subset_size: int, trials: int, seeds: int,
+                       fitting: bool = True) -> None:
+    """Refuse options a real-predictor run cannot honour (nothing would be written, or a size
+    would be truncated), before any data is read."""
+    _positive_int("--subset-size", subset_size)
+    _positive_int("--trials", trials)
+    if fitting:
+        _positive_int("--seeds", seeds)
+        if not len(train_sizes):
+            raise ParameterError("--train-sizes is empty; expected at least one training size")
+        for n in train_sizes:
+            _positive_int("--train-sizes", n)
+
+
 def read_predictions(path: str | Path, size: int) -> np.ndarray:
     """Per-architecture predictions from a CSV with columns ``arch_index`` and ``prediction``."""
     try:
@@ -126,4 +153,4 @@ def read_predictions(path: str | Path, size: int) -> np.ndarray:
     return out
 
 
-__all__ = ["canonical_values", "fit_predictions", "read_predictions", "score_predictions", "score_real_predictor"]
+__all__ = ["canonical_values", "check_real_options", "fit_predictions", "read_predictions", "score_predictions", "score_real_predictor"]

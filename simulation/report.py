@@ -9,23 +9,25 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from scipy import stats
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
+from nasbench_tools.datasets import DataStore
+from nasbench_tools.errors import DataFormatError
+from nasbench_tools.utils.figures import save_figure, subplots
+from nasbench_tools.utils.io import write_csv_atomic
 
-from nasbench_tools.datasets import DataStore  # noqa: E402
-from nasbench_tools.errors import DataFormatError  # noqa: E402
+from .deviations import sample_deviations
+from .engine import single_selection
+from .grid import COLUMNS
+from .metrics import METRIC_COLUMNS
+from .problem import load_problem
 
-from .deviations import sample_deviations  # noqa: E402
-from .engine import single_selection  # noqa: E402
-from .grid import COLUMNS  # noqa: E402
-from .metrics import METRIC_COLUMNS  # noqa: E402
-from .problem import load_problem  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +37,6 @@ A6_STD = 1.0
 A6_MAX_TRIES = 500
 HIST_SAMPLES = 20000
 HIST_BINS = 60
-DPI = 150
 #: Fits whose deviation std exceeds this are left out of Figure A.7 (as the original plots did:
 #: linear-regression blow-ups when an op never occurs in the training data).
 REAL_STD_LIMIT = 2.0
@@ -46,15 +47,9 @@ def short(dataset: str) -> str:
     return " ".join(dataset.split("/")[1:]) if dataset.count("/") == 2 else dataset
 
 
-def _save(fig: plt.Figure, out: Path, name: str, table: pd.DataFrame, files: list[Path]) -> None:
-    for ext in ("png", "pdf"):
-        p = out / f"{name}.{ext}"
-        fig.savefig(p, dpi=DPI, bbox_inches="tight")
-        files.append(p)
-    plt.close(fig)
-    p = out / f"{name}.csv"
-    table.to_csv(p, index=False)
-    files.append(p)
+def _save(fig: "Figure", out: Path, name: str, table: pd.DataFrame, files: list[Path]) -> None:
+    files.extend(save_figure(fig, out, name))
+    files.append(write_csv_atomic(table, out / f"{name}.csv"))
 
 
 def load_results(path: Path) -> tuple[pd.DataFrame, dict]:
@@ -82,7 +77,7 @@ def figure_5_6(df: pd.DataFrame, out: Path, files: list[Path]) -> pd.DataFrame:
                                     mra_pareto_std=("mra_pareto", "std")).reset_index()
     per_ds = df.groupby(["dataset", "std"]).agg(kendall_tau=("kendall_tau", "mean"), mra_all_mean=("mra_all", "mean"),
                                                 mra_pareto_mean=("mra_pareto", "mean")).reset_index()
-    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.3), sharey=True)
+    fig, (a, b) = subplots(1, 2, figsize=(12, 4.3), sharey=True)
     x = overall["std"]
     for col, label, color in (("mra_all", "MRA$_{all}$ (accept selection)", "tab:orange"),
                               ("mra_pareto", "MRA$_{pareto}$ (verify by measuring)", "tab:blue")):
@@ -115,7 +110,7 @@ def figure_5_7(df: pd.DataFrame, out: Path, files: list[Path]) -> pd.DataFrame:
     t = df.groupby(["subset_size", "std"]).agg(hypervolume_mean=("hypervolume", "mean"), hypervolume_std=("hypervolume", "std"),
                                                 hypervolume_true_front=("hypervolume_true_front", "mean"),
                                                 kendall_tau=("kendall_tau", "mean")).reset_index()
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = subplots(figsize=(8, 4.5))
     for size, part in t.groupby("subset_size"):
         ax.plot(part["std"], part["hypervolume_mean"], "o-", ms=3, label=f"{size} architectures")
     ax.set_xlabel("std of the predictor deviations (standardised hardware units)")
@@ -179,7 +174,7 @@ def figure_5_5(problem, seed: int, out: Path, files: list[Path]) -> None:
     size = min(EXAMPLE_SIZE, problem.size)
     acc, hw, noisy, scores = single_selection(problem, size, EXAMPLE_STD, rng)
     pts = _selection_points(acc, hw, noisy, scores)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5))
+    fig, axes = subplots(1, 2, figsize=(12, 5))
     _plot_selection(axes, pts, scores, f"{short(problem.hardware_id)}: {size} architectures, std={EXAMPLE_STD}")
     _save(fig, out, "fig5_5_selection_example", pts, files)
 
@@ -191,7 +186,7 @@ def figure_a6(problem, seed: int, out: Path, files: list[Path]) -> bool:
         acc, hw, noisy, scores = single_selection(problem, size, A6_STD, rng)
         if scores.mra_pareto[0] > scores.mra_all[0]:
             pts = _selection_points(acc, hw, noisy, scores)
-            fig, ax = plt.subplots(figsize=(6.5, 5))
+            fig, ax = subplots(figsize=(6.5, 5))
             _plot_selection((None, ax), pts, scores, "")
             ax.set_title(f"MRA$_{{pareto}}$ > MRA$_{{all}}$: {short(problem.hardware_id)}, std={A6_STD}")
             _save(fig, out, "figA6_mra_pareto_exceeds_all", pts, files)
@@ -207,7 +202,7 @@ def figure_a5(real_deviations: np.ndarray | None, real_label: str, out: Path, fi
               ("simulated (original code), std 0.5", sample_deviations(rng, 1, HIST_SAMPLES, 0.5, "original-code")[0])]
     if real_deviations is not None:
         panels.insert(0, (real_label, real_deviations))
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.8), sharey=True)
+    fig, axes = subplots(1, len(panels), figsize=(4.6 * len(panels), 3.8), sharey=True)
     rows = []
     for ax, (label, dev) in zip(np.atleast_1d(axes), panels):
         lim = np.percentile(np.abs(dev), 99.5) * 1.2
@@ -229,7 +224,7 @@ def figure_a7(df: pd.DataFrame, real: pd.DataFrame | None, out: Path, files: lis
     """Std of the deviations vs Kendall's tau: real predictors next to simulated ones."""
     sim = df.groupby(["dataset", "std"])["kendall_tau"].mean().reset_index()
     panels = 2 if real is not None else 1
-    fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4.2), sharey=True, sharex=True)
+    fig, axes = subplots(1, panels, figsize=(5.5 * panels, 4.2), sharey=True, sharex=True)
     axes = np.atleast_1d(axes)
     table = sim.assign(source="simulated").rename(columns={"std": "dev_std"})
     if real is not None:
@@ -289,12 +284,10 @@ def write_report(results: Path, out: Path, *, data_dir: str | Path | None = None
     out.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
     agg = aggregate(df)
-    agg.to_csv(out / "aggregated.csv", index=False)
-    files.append(out / "aggregated.csv")
+    files.append(write_csv_atomic(agg, out / "aggregated.csv"))
     figure_5_6(df, out, files)
     figure_5_7(df, out, files)
-    published_comparison(df).to_csv(out / "comparison_published.csv", index=False)
-    files.append(out / "comparison_published.csv")
+    files.append(write_csv_atomic(published_comparison(df), out / "comparison_published.csv"))
     mode = config.get("mode", "default")
     seed = int(config.get("seed", 0)) if seed is None else seed
     store = DataStore(data_dir)

@@ -40,13 +40,14 @@ def arch_file(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def measured(arch_file, tmp_path_factory):
-    out = tmp_path_factory.mktemp("table") / "mycpu.csv"
+    folder = tmp_path_factory.mktemp("table")
     before = torch.get_num_threads()
     try:
-        assert main(["latency", "measure", "--space", "nb201", "--archs", str(arch_file), "--out", str(out), *FAST]) == 0
+        assert main(["latency", "measure", "--space", "nb201", "--archs", str(arch_file), "--out", str(folder),
+                     "--name", "mycpu", *FAST]) == 0
     finally:
         torch.set_num_threads(before)  # module-scoped: the autouse fixture does not cover it
-    return out
+    return folder / "mycpu.csv"
 
 
 def test_table_has_the_custom_format_and_the_environment(measured, data_dir):
@@ -92,8 +93,18 @@ def test_table_feeds_predictors_study_runner_and_simulator(measured, data_dir, t
     assert np.isfinite(scores["hypervolume"]).all() and (scores["n_selected"] >= 1).all()
 
 
+def test_table_measured_into_a_custom_folder_loads_by_name(tmp_path):
+    """``--out <data dir>/custom --name lab`` needs no ``custom=`` mapping to load."""
+    assert main(["latency", "measure", "--space", "nb201", "--archs", "random:3", "--out", str(tmp_path / "custom"),
+                 "--name", "lab", *FAST]) == 0
+    ds = DataStore(tmp_path).load("custom/lab/latency_ms")
+    assert ds.space.name == "nb201" and len(ds.available) == 3
+
+
 def test_resume_skips_finished_rows_and_keeps_them_after_an_interruption(arch_file, tmp_path, monkeypatch, capsys):
-    out = tmp_path / "t.csv"
+    folder = tmp_path / "tables"
+    out = folder / "t.csv"
+    cmd = ["latency", "measure", "--space", "nb201", "--archs", str(arch_file), "--out", str(folder), "--name", "t"]
     real = table_mod.measure_architecture
     calls = {"n": 0}
 
@@ -104,24 +115,34 @@ def test_resume_skips_finished_rows_and_keeps_them_after_an_interruption(arch_fi
         return real(spec, ops, device)
 
     monkeypatch.setattr(table_mod, "measure_architecture", flaky)
-    assert main(["latency", "measure", "--space", "nb201", "--archs", str(arch_file), "--out", str(out), *FAST]) == 130
+    assert main([*cmd, *FAST]) == 130
     kept = pd.read_csv(out)
     assert len(kept) == 5
     with open(out, "a") as fh:  # a torn append left by a crash mid-write
         fh.write("|nor_conv_3x3~0|+|none~0|none~1|+|no")
     monkeypatch.setattr(table_mod, "measure_architecture", real)
     capsys.readouterr()
-    assert main(["latency", "measure", "--space", "nb201", "--archs", str(arch_file), "--out", str(out), *FAST]) == 0
+    assert main([*cmd, *FAST]) == 0
     assert "measured 35, already there 5" in capsys.readouterr().out
     final = pd.read_csv(out)
     assert len(final) == 40 and final["arch"].is_unique
     pd.testing.assert_frame_equal(final.set_index("arch").loc[kept["arch"]].reset_index(), kept)
     # a different protocol is refused instead of mixing two set-ups in one table
-    rc = main(["latency", "measure", "--space", "nb201", "--archs", str(arch_file), "--out", str(out),
-               *[a if a != "3" else "4" for a in FAST]])
-    assert rc == 2 and "repeats" in capsys.readouterr().err
-    rc = main(["latency", "measure", "--space", "nb201", "--archs", str(arch_file), "--out", str(out), *FAST, "--no-resume"])
-    assert rc == 2 and "without --no-resume" in capsys.readouterr().err
+    finished = out.read_bytes()
+    rc = main([*cmd, *[a if a != "3" else "4" for a in FAST]])
+    err = capsys.readouterr().err
+    assert rc == 2 and "repeats" in err and err.count("\n") == 1
+    rc = main([*cmd, *FAST, "--no-resume"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "already" in err and "--overwrite" in err
+    assert out.read_bytes() == finished
+    assert main([*cmd, *FAST]) == 0  # a finished table resumed: nothing measured, file unchanged
+    assert "measured 0, already there 40" in capsys.readouterr().out and out.read_bytes() == finished
+    archs5 = tmp_path / "five.txt"
+    archs5.write_text("\n".join(arch_file.read_text().splitlines()[:5]) + "\n")
+    assert main(["latency", "measure", "--space", "nb201", "--archs", str(archs5), "--out", str(folder), "--name", "t",
+                 *FAST, "--overwrite"]) == 0
+    assert len(pd.read_csv(out)) == 5
 
 
 def test_isolated_op_costs_through_the_cli(tmp_path):
@@ -129,8 +150,8 @@ def test_isolated_op_costs_through_the_cli(tmp_path):
 
     from nasbench_tools.encodings import encode
 
-    out = tmp_path / "ops.csv"
-    assert main(["latency", "isolated", "--space", "nb201", "--out", str(out), *FAST[:-1]]) == 0
+    out = tmp_path / "isolated_ops.csv"
+    assert main(["latency", "isolated", "--space", "nb201", "--out", str(tmp_path), *FAST[:-1]]) == 0
     df = pd.read_csv(out)
     space = get_space("nb201")
     assert len(df) == space.n_slots * space.n_ops + 1 and (df["cost_ms"] >= 0).all()
@@ -148,15 +169,15 @@ def test_isolated_op_costs_through_the_cli(tmp_path):
                                          ("nbmacro", "random:2")])
 def test_other_spaces_measure_and_load(space, archs, tmp_path, data_dir):
     out = tmp_path / "x.csv"
-    assert main(["latency", "measure", "--space", space, "--archs", archs, "--out", str(out), *FAST]) == 0
+    assert main(["latency", "measure", "--space", space, "--archs", archs, "--out", str(tmp_path), "--name", "x",
+                 *FAST]) == 0
     ds = DataStore(data_dir, custom={"x": out}).load("custom/x/latency_ms")
     assert ds.space.name == space and len(ds.available) == 2
 
 
 def test_clear_errors(tmp_path, capsys, arch_file):
-    base = ["latency", "measure", "--out", str(tmp_path / "e.csv"), *FAST]
-    with pytest.raises(SystemExit):
-        main([*base, "--space", "nb301"])
+    base = ["latency", "measure", "--out", str(tmp_path / "e"), *FAST]
+    assert main([*base, "--space", "nb301"]) == 2
     assert "invalid choice: 'nb301'" in capsys.readouterr().err
     if not torch.cuda.is_available():
         assert main([*base, "--space", "nb201", "--device", "cuda"]) == 2
@@ -166,8 +187,11 @@ def test_clear_errors(tmp_path, capsys, arch_file):
     assert main([*base, "--space", "nb201", "--archs", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "bad.txt line 1" in err and "nb201" in err
-    assert main(["latency", "measure", "--out", str(tmp_path / "e.csv"), "--space", "nb201", "--input-size", "30"]) == 2
+    assert main(["latency", "measure", "--out", str(tmp_path / "e"), "--space", "nb201", "--input-size", "30"]) == 2
     assert "divisible by 4" in capsys.readouterr().err
     assert main([*base, "--space", "nb201", "--archs", "random:5", "--dataset", "imagenet"]) == 2
     assert "unknown dataset" in capsys.readouterr().err
-    assert not (tmp_path / "e.csv").exists()
+    assert not (tmp_path / "e" / "latency.csv").exists()
+    (tmp_path / "file.csv").write_text("arch\n")
+    assert main(["latency", "measure", "--out", str(tmp_path / "file.csv"), "--space", "nb201", *FAST]) == 2
+    assert "is a file; --out is always a folder" in capsys.readouterr().err

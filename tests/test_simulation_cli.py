@@ -35,9 +35,22 @@ def test_run_is_seeded_order_independent_and_reports(tmp_path, data_dir, capsys)
     assert (zero["mra_all"] == 0).all() and np.allclose(zero["kendall_tau"], 1.0)
     noisy = df[df["std"] == 1.0]
     assert noisy["kendall_tau"].between(0.3, 0.8).all() and (noisy["mra_all"] > 0).any()
-    # a different seed gives different rows; the same output directory refuses it
-    assert main(base + ["--out", str(tmp_path / "a"), "--seed", "5", "--resume"]) == 2
-    assert "seed: stored 0, now 5" in capsys.readouterr().err
+    # resuming the finished run (the default) re-runs nothing and leaves the file byte-identical
+    capsys.readouterr()
+    assert main(base + ["--out", str(tmp_path / "a")]) == 0
+    assert (tmp_path / "a" / "simulation.csv").read_bytes() == a
+    # a different seed gives different rows; the same output directory refuses it ...
+    assert main(base + ["--out", str(tmp_path / "a"), "--seed", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "seed: stored 0, now 5" in err and "--overwrite" in err and err.count("\n") == 1
+    assert (tmp_path / "a" / "simulation.csv").read_bytes() == a
+    # ... --no-resume refuses even the same configuration, --overwrite starts again
+    assert main(base + ["--out", str(tmp_path / "a"), "--no-resume"]) == 2
+    assert "already holds a run" in capsys.readouterr().err
+    assert main(base + ["--out", str(tmp_path / "a"), "--seed", "5", "--overwrite"]) == 0
+    assert (tmp_path / "a" / "simulation.csv").read_bytes() != a
+    assert main(base + ["--out", str(tmp_path / "a"), "--overwrite"]) == 0
+    assert (tmp_path / "a" / "simulation.csv").read_bytes() == a
     # compat mode changes the numbers
     assert main(base + ["--out", str(tmp_path / "c"), "--compat", "original-code"]) == 0
     c = pd.read_csv(tmp_path / "c" / "simulation.csv")
@@ -71,8 +84,10 @@ def test_plan_and_bad_input(tmp_path, data_dir, capsys):
                  "--data-dir", str(data_dir)]) == 0
     out = capsys.readouterr().out
     assert "measure live" in out and "predict all" in out and ("recommendation" in out or "no clear winner" in out)
-    with pytest.raises(ValueError, match="predictor-tau"):
-        main(["simulate", "plan", "--dataset", "hwnas/cifar10/edgegpu_latency", "--measure-seconds", "1",
-              "--budget-seconds", "10", "--predictor-tau", "1.5", "--data-dir", str(data_dir)])
+    capsys.readouterr()
+    assert main(["simulate", "plan", "--dataset", "hwnas/cifar10/edgegpu_latency", "--measure-seconds", "1",
+                 "--budget-seconds", "10", "--predictor-tau", "1.5", "--data-dir", str(data_dir)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--predictor-tau" in err and "[0, 1]" in err
     assert main(["simulate", "run", "--preset", "nonsense", "--out", str(tmp_path / "x")]) == 2
     assert "unknown simulation preset" in capsys.readouterr().err

@@ -17,10 +17,10 @@ import pytest
 from scipy import stats
 
 from nasbench_tools.cli import main
-from nasbench_tools.errors import DataFormatError, UnknownNameError
+from nasbench_tools.errors import ConfigError, DataFormatError, UnknownNameError
 from nasbench_tools.runner import ConfigMismatchError, DaskExecutor, ProcessExecutor, ResultsCorruptedError
 from nasbench_tools.study.report import write_report
-from nasbench_tools.study.runner import COLUMNS, TIMING_COLUMNS, build_tasks, load_results, run_study
+from nasbench_tools.study.runner import COLUMNS, TIMING_COLUMNS, build_tasks, load_results, run_study, run_task
 from nasbench_tools.study.spec import (
     HWNAS_SIZES, TRANSNAS_SIZES, StudySpec, TuningSpec, load_config, preset,
 )
@@ -70,10 +70,10 @@ def test_config_file(tmp_path: Path) -> None:
     spec = load_config(cfg)
     assert spec.seeds == (0, 1) and spec.sizes_for("xgboost") == (40,) and spec.tuning.predictors == ("ridge",)
     cfg.write_text('datasets = ["x"]\npredictors = ["ridge"]\ntrain_sizes = [5]\ntest_size = 9\nseeds = 1\ncolour = 3\n')
-    with pytest.raises(DataFormatError, match="unknown field.*colour"):
+    with pytest.raises(ConfigError, match="unknown field.*colour"):
         load_config(cfg)
     cfg.write_text("datasets = [\n")
-    with pytest.raises(DataFormatError, match="malformed TOML"):
+    with pytest.raises(ConfigError, match="malformed TOML"):
         load_config(cfg)
 
 
@@ -131,20 +131,25 @@ def test_same_seed_same_csv(small_run: Path, store, tmp_path: Path) -> None:
 
 
 def test_failing_predictor_is_recorded_and_the_grid_goes_on(store, tmp_path: Path) -> None:
-    spec = replace(SMALL, datasets=(DATASET,), predictors=("svr", "ridge"), seeds=(0,), tuning=TuningSpec(predictors=()),
-                   params={"svr": {"C": -1.0}})
-    run_study(spec, tmp_path, store=store, progress=False)
-    df = load_results(tmp_path / "results.csv")
+    spec = replace(SMALL, datasets=(DATASET,), predictors=("svr", "ridge"), seeds=(0,), tuning=TuningSpec(predictors=()))
+    tasks = build_tasks(spec, store)
+    # a fit that raises inside a worker (here: a parameter that the spec check would have refused)
+    broken = [replace(t, params={"C": -1.0}) if t.predictor == "svr" else t for t in tasks]
+    df = pd.concat([run_task(t) for t in broken], ignore_index=True)
     svr = df[df.predictor == "svr"]
     assert (svr["status"] == "error").all() and svr["error"].str.contains("C").all()
     assert (df[df.predictor == "ridge"]["status"] == "ok").all()
+    # the same mistake in a spec is one error before the first fit, and nothing is written
+    with pytest.raises(ConfigError, match="predictor 'svr'.*C=-1.0"):
+        run_study(replace(spec, params={"svr": {"C": -1.0}}), tmp_path, store=store, progress=False)
+    assert not (tmp_path / "results.csv").exists()
 
 
 @pytest.mark.parametrize(
     "change, error, fragment",
     [
         ({"datasets": ("hwnas/cifar10/edgegpu_latncy",)}, UnknownNameError, "did you mean"),
-        ({"predictors": ("ridge", "lasso")}, UnknownNameError, "unknown predictor 'lasso'"),
+        ({"predictors": ("ridge", "lasso")}, ConfigError, "unknown predictor 'lasso'"),
         ({"train_sizes": (15100,)}, DataFormatError, "exceed the 15625"),
         ({"test_size": 15625}, DataFormatError, "test size 15625"),
         ({"datasets": ("nbmacro/cifar10/params",), "predictors": ("gcn",)}, DataFormatError, "does not apply"),
@@ -253,7 +258,8 @@ def test_cli_run_and_report(tmp_path: Path, capsys) -> None:
     assert main(["study", "report", "--results", str(tmp_path / "o" / "results.csv"), "--out", str(tmp_path / "r")]) == 0
     assert (tmp_path / "r" / "figure_5_3.png").stat().st_size > 10_000
     assert main(["study", "report", "--results", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "r2")]) == 2
-    assert "cannot read study results" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "missing.csv" in err and err.count("\n") == 1 and err.startswith("nasbench-study: error:")
 
 
 def test_tasks_carry_the_spec(store) -> None:

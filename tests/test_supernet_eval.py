@@ -128,6 +128,6 @@ def test_cli_train_resume_and_eval(tmp_path, data_dir, capsys):
     assert summary["weight_sets"].iloc[0] == 16 and "kendall_tau" in summary.columns
     assert main(["supernet", "train", "--space", "nb201", "--subset", "all", "--out", str(out)]) == 2
     assert "unknown subset 'all'" in capsys.readouterr().err
-    assert main(["supernet", "train", "--data", "cifar10", "--data-dir", str(tmp_path), "--epochs", "2",
+    assert main(["supernet", "train", "--data", "cifar10", "--image-dir", str(tmp_path), "--epochs", "2",
                  "--out", str(tmp_path / "c")]) == 2
     assert "data_batch_1" in capsys.readouterr().err

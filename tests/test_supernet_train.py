@@ -138,3 +138,33 @@ def test_user_configured_dependencies():
     assert none.weight_set_counts()["weight_sets"] == 16
     with pytest.raises(ValueError, match="earlier slots"):
         tiny(dependencies="1:3").validate()
+
+
+def test_second_train_into_a_used_folder_never_restarts(tmp_path):
+    """Issue 12 item 1: the same command again leaves a finished run unchanged; another
+    configuration is refused with the checkpoint untouched; only --overwrite restarts."""
+    from nasbench_tools.errors import RunExistsError
+
+    cfg = tiny(space="nb201", subset="onlyconv", epochs=2, channels=4)
+    first = train_supernet(cfg, tmp_path)
+    ck = tmp_path / "checkpoint.pt"
+    before = (ck.read_bytes(), (tmp_path / "train_log.csv").read_bytes())
+    again = train_supernet(cfg, tmp_path)  # finished: returned as it is, nothing rewritten
+    assert (ck.read_bytes(), (tmp_path / "train_log.csv").read_bytes()) == before
+    assert len(again.log) == 2 and all(torch.equal(a, b) for a, b in zip(_state(first.model).values(),
+                                                                           _state(again.model).values()))
+    with pytest.raises(CheckpointError, match="epochs: checkpoint 2 vs now 6.*--overwrite"):
+        train_supernet(tiny(space="nb201", subset="onlyconv", epochs=6, channels=4), tmp_path)
+    with pytest.raises(RunExistsError, match="--overwrite"):
+        train_supernet(cfg, tmp_path, resume=False)
+    assert (ck.read_bytes(), (tmp_path / "train_log.csv").read_bytes()) == before
+    fresh = train_supernet(tiny(space="nb201", subset="onlyconv", epochs=1, channels=4), tmp_path, overwrite=True)
+    assert len(fresh.log) == 1 and load_checkpoint(ck)["epoch"] == 1
+
+
+@pytest.mark.parametrize("option, value", [("channels", 0), ("cells_per_stage", 0), ("val_images", 0),
+                                           ("synthetic_size", -1), ("seed", -1), ("train_images", 0),
+                                           ("momentum", 1.5), ("weight_decay", -1.0)])
+def test_out_of_range_options_are_refused(option, value):
+    with pytest.raises(ConfigError, match=option.replace("_", "-")):
+        tiny(**{option: value}).validate()

@@ -139,7 +139,7 @@ def test_bad_tuning_input(split):
         tune("ridge", X, y, time_budget_s=-1)
     with pytest.raises(ValueError, match="NaN"):
         tune("ridge", X, np.where(np.arange(len(y)) == 2, np.nan, y))
-    with pytest.raises(ValueError, match="rows"):
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         tune("ridge", X, y[:-1])
     with pytest.raises(TypeError, match="Predictor"):
         tune(object(), X, y)

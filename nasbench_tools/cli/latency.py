@@ -8,8 +8,22 @@ from pathlib import Path
 
 from ..errors import NasbenchError
 from ..networks.evaluation import EVALUATION_SPACES
+from .common import add_out_dir, add_progress, add_run_mode, non_negative_int, positive_int, run_mode_kwargs
 
 _SIZE = re.compile(r"(\d+)(?:x(\d+))?")
+#: Default table name of ``latency measure`` (``--out DIR`` holds ``DIR/<name>.csv``).
+DEFAULT_TABLE_NAME = "latency"
+#: File name of ``latency isolated`` inside ``--out DIR``.
+ISOLATED_NAME = "isolated_ops.csv"
+_TABLE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def table_name(text: str) -> str:
+    """A custom-table name: letters, digits, ``_ . -`` (it becomes ``custom/<name>/latency_ms``)."""
+    if not _TABLE_NAME.fullmatch(text) or text.endswith(".csv"):
+        raise argparse.ArgumentTypeError(
+            f"expected a table name of letters, digits, '_', '.', '-' (no '/', no .csv suffix), got {text!r}")
+    return text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,16 +32,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     m = lsub.add_parser(
         "measure", help="measure architectures into a CSV that loads as custom/<name>/latency_ms",
         description="Build each architecture's evaluation network and time it (warm-up, repeated synchronised "
-                    "runs, median and IQR). An existing --out is resumed: finished architectures are skipped.",
+                    "runs, median and IQR) into DIR/NAME.csv. An existing table is resumed: finished architectures "
+                    "are skipped. With --out <data dir>/custom the table loads as custom/NAME/latency_ms.",
     )
     m.add_argument("--space", required=True, choices=EVALUATION_SPACES, help="search space")
     m.add_argument("--archs", default="all", metavar="all|random:N[:SEED]|FILE",
                    help="architectures: all, N random ones (seed SEED, default 0), or a file of architecture "
                         "strings (one per line, or a CSV with column 'arch')")
-    m.add_argument("--out", type=Path, required=True, help="output CSV (resumed when it exists)")
+    add_out_dir(m, "NAME.csv, the measured table (resumed when it exists)")
+    m.add_argument("--name", type=table_name, default=DEFAULT_TABLE_NAME,
+                   help=f"table name: the file is DIR/NAME.csv, loaded as custom/NAME/latency_ms "
+                        f"(default {DEFAULT_TABLE_NAME})")
     _add_protocol_options(m)
-    m.add_argument("--no-resume", action="store_true", help="refuse to continue an existing --out")
-    m.add_argument("--no-progress", action="store_true")
+    add_run_mode(m)
+    add_progress(m)
     m.set_defaults(func=cmd_measure)
 
     i = lsub.add_parser(
@@ -36,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "stem/reductions/head, with the same protocol; writes slot,op,cost_ms (slot -1: fixed part).",
     )
     i.add_argument("--space", required=True, choices=EVALUATION_SPACES, help="search space")
-    i.add_argument("--out", type=Path, required=True, help="output CSV")
+    add_out_dir(i, f"{ISOLATED_NAME} (slot, op, cost_ms)")
     _add_protocol_options(i)
     i.set_defaults(func=cmd_isolated)
 
@@ -46,12 +64,13 @@ def _add_protocol_options(m: argparse.ArgumentParser) -> None:
     m.add_argument("--dataset", default=None, help="NB201 head and input size: cifar10 (default), cifar100, ImageNet16-120")
     m.add_argument("--input-size", default=None, metavar="H[xW]",
                    help="input resolution (default: the benchmark's, 224 for TransNAS)")
-    m.add_argument("--batch-size", type=int, default=1)
-    m.add_argument("--warmup", type=int, default=None, help="untimed runs first (default 10)")
-    m.add_argument("--repeats", type=int, default=None, help="timed runs (default 30)")
-    m.add_argument("--threads", type=int, default=None, help="torch intra-op threads (torch.set_num_threads)")
+    m.add_argument("--batch-size", type=positive_int, default=1, metavar="N", help="inputs per timed run (default 1)")
+    m.add_argument("--warmup", type=non_negative_int, default=None, metavar="N", help="untimed runs first (default 10)")
+    m.add_argument("--repeats", type=positive_int, default=None, metavar="N", help="timed runs (default 30)")
+    m.add_argument("--threads", type=positive_int, default=None, metavar="N",
+                   help="torch intra-op threads (torch.set_num_threads)")
     m.add_argument("--cpus", default=None, metavar="LIST", help="pin the process to these CPUs, e.g. 1 or 0,2")
-    m.add_argument("--seed", type=int, default=0, help="seed of the input tensor and the weights")
+    m.add_argument("--seed", type=non_negative_int, default=0, help="seed of the input tensor and the weights")
 
 
 def parse_size(text: str | None) -> tuple[int, int] | None:
@@ -82,8 +101,6 @@ def _table_spec(args: argparse.Namespace):  # noqa: ANN202 - latency.TableSpec (
         except OSError as exc:
             raise NasbenchError(str(exc)) from None
     if args.threads is not None:
-        if args.threads < 1:
-            raise NasbenchError(f"--threads must be at least 1, got {args.threads}")
         torch.set_num_threads(args.threads)
     try:
         measure = MeasureConfig(batch_size=args.batch_size,
@@ -108,7 +125,8 @@ def cmd_measure(args: argparse.Namespace) -> int:
         if isinstance(exc, NasbenchError):
             raise
         raise NasbenchError(str(exc)) from None
-    summary = measure_table(spec, ops, args.out, resume=not args.no_resume, progress=not args.no_progress)
+    path = Path(args.out) / f"{args.name}.csv"
+    summary = measure_table(spec, ops, path, progress=not args.no_progress, **run_mode_kwargs(args))
     print(f"{summary.path}: measured {summary.measured}, already there {summary.skipped}, "
           f"{summary.total} architectures in the table (load as custom/{summary.path.stem}/latency_ms)")
     return 0
@@ -127,7 +145,7 @@ def cmd_isolated(args: argparse.Namespace) -> int:
     rows = [{"slot": s, "op": space.op_names[o], "cost_ms": costs.op_costs[s, o]}
             for s in range(space.n_slots) for o in space.allowed_ops[s]]
     rows.append({"slot": -1, "op": "fixed", "cost_ms": costs.base_cost})
-    write_csv_atomic(pd.DataFrame(rows), args.out)
-    print(f"{args.out}: {len(rows) - 1} op costs and the fixed part ({costs.parts} modules timed in {costs.wall_s:.2f} s); "
+    out = write_csv_atomic(pd.DataFrame(rows), Path(args.out) / ISOLATED_NAME)
+    print(f"{out}: {len(rows) - 1} op costs and the fixed part ({costs.parts} modules timed in {costs.wall_s:.2f} s); "
           f"use with predictors.make('lookup_table', space={spec.space!r}, op_costs=..., base_cost=...)")
     return 0

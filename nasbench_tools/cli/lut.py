@@ -9,12 +9,10 @@ per-device means next to the paper's Table 5.1.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
-import numpy as np
-from tqdm import tqdm
-
-from ..datasets import HWNAS_DATASETS, HWNAS_METRICS, DataStore
-from .common import add_data_dir, format_table
+from ..errors import ParameterError
+from .common import add_data_dir, add_format, add_progress, format_table, print_json
 
 #: HW-NAS-Bench metric with missing measurements (not a complete dataset).
 INCOMPLETE_HWNAS_METRICS = ("edgetpu_latency",)
@@ -33,33 +31,69 @@ def register(sub: argparse._SubParsersAction) -> None:
     which.add_argument("--dataset", metavar="ID", help="dataset ID, e.g. hwnas/cifar10/edgegpu_latency")
     which.add_argument("--all-hwnas", action="store_true",
                        help="all 27 complete HW-NAS-Bench datasets, with per-device means vs the paper")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_progress(p)
+    add_format(p)
     p.set_defaults(func=cmd_lut)
 
 
 def complete_hwnas_ids() -> list[str]:
+    """The 27 complete HW-NAS-Bench dataset IDs (EdgeTPU latency left out)."""
+    from ..datasets import HWNAS_DATASETS, HWNAS_METRICS
+
     return [f"hwnas/{d}/{m}" for m in HWNAS_METRICS if m not in INCOMPLETE_HWNAS_METRICS for d in HWNAS_DATASETS]
 
 
+def check_lut_measurable(dataset: Any) -> None:
+    """Refuse (one line) a dataset that lacks values for the lookup table's neighbour architectures."""
+    import numpy as np
+
+    space = dataset.space
+    needed = space.lut_architectures()
+    missing = ~np.isfinite(dataset.values[space.index(needed)])
+    if missing.any():
+        first = space.format(needed[missing][:1])[0]
+        raise ParameterError(
+            f"{dataset.id}: the lookup table needs values for the {len(needed)} neighbour architectures of the "
+            f"baseline, {int(missing.sum())} have none (e.g. {first}); choose a complete dataset"
+        )
+
+
 def cmd_lut(args: argparse.Namespace) -> int:
+    import numpy as np
+    from tqdm import tqdm
+
     from predictors.lookup_table import evaluate_lut
+
+    from ..datasets import HWNAS_DATASETS, DataStore
 
     store = DataStore(args.data_dir)
     if args.dataset:
-        n, tau = evaluate_lut(store.load(args.dataset))
-        print(f"dataset {args.dataset}: lookup table from {n} measured architectures, "
-              f"Kendall's tau over all architectures {tau:.4f}")
+        dataset = store.load(args.dataset)
+        check_lut_measurable(dataset)
+        n, tau = evaluate_lut(dataset)
+        if args.format == "json":
+            print_json({"dataset": args.dataset, "measured": n, "kendall_tau": tau})
+        else:
+            print(f"dataset {args.dataset}: lookup table from {n} measured architectures, "
+                  f"Kendall's tau over all architectures {tau:.4f}")
         return 0
     rows, taus = [], {}
-    for ds_id in tqdm(complete_hwnas_ids(), desc="lookup tables", disable=args.no_progress):
+    for ds_id in tqdm(complete_hwnas_ids(), desc="lookup tables", disable=args.no_progress or args.format == "json"):
         n, tau = evaluate_lut(store.load(ds_id))
         taus[ds_id] = tau
-        rows.append((ds_id, n, f"{tau:.4f}"))
-    print(format_table(["dataset", "measured", "kendall_tau"], rows))
-    print()
+        rows.append((ds_id, n, tau))
     summary = []
     for metric, paper in PAPER_TABLE_5_1.items():
         mean = float(np.mean([taus[f"hwnas/{d}/{metric}"] for d in HWNAS_DATASETS]))
-        summary.append((metric, f"{mean:.2f}", f"{paper:.2f}", f"{mean - paper:+.2f}"))
-    print(format_table(["metric (mean of 3 datasets)", "toolkit", "paper Table 5.1", "difference"], summary))
+        summary.append((metric, mean, paper))
+    if args.format == "json":
+        print_json({
+            "datasets": [{"dataset": d, "measured": n, "kendall_tau": t} for d, n, t in rows],
+            "table_5_1": [{"metric": m, "toolkit": t, "paper": p, "difference": t - p} for m, t, p in summary],
+        })
+        return 0
+    print(format_table(["dataset", "measured", "kendall_tau"], [(d, n, f"{t:.4f}") for d, n, t in rows]))
+    print()
+    print(format_table(["metric (mean of 3 datasets)", "toolkit", "paper Table 5.1", "difference"],
+                       [(m, f"{t:.2f}", f"{p:.2f}", f"{t - p:+.2f}") for m, t, p in summary]))
     return 0

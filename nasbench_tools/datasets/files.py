@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
+from importlib import resources
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -39,17 +39,14 @@ class ManifestEntry:
 
 
 def manifest_path() -> Path:
-    """Location of ``data/manifest.json`` (source checkout) or its installed copy."""
-    candidates = [
-        Path(__file__).resolve().parents[2] / "data" / MANIFEST_NAME,
-        Path(sys.prefix) / "share" / "nasbench-study" / MANIFEST_NAME,
-    ]
-    for c in candidates:
-        if c.is_file():
-            return c
-    raise DataFileNotFoundError(
-        f"benchmark manifest {MANIFEST_NAME} not found; searched: {', '.join(map(str, candidates))}"
-    )
+    """Location of the packaged ``manifest.json`` (package data, read via ``importlib.resources``)."""
+    resource = resources.files(__package__).joinpath(MANIFEST_NAME)
+    if not resource.is_file():
+        raise DataFileNotFoundError(
+            f"benchmark manifest {MANIFEST_NAME} is missing from the installed package {__package__}; "
+            "reinstall nasbench-study"
+        )
+    return Path(str(resource))
 
 
 def load_manifest(path: Path | None = None) -> dict[str, ManifestEntry]:

@@ -10,14 +10,14 @@ import json
 import logging
 import pickle
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..errors import DataFormatError, InvalidArchitectureError
 from ..spaces import SearchSpace, get_space
-from .table import BenchmarkTable
+from .table import BenchmarkTable, check_values
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +67,9 @@ def numeric_columns(df: pd.DataFrame, columns: Iterable[str], path: Path | str) 
         bad = col.isna() & df[c].notna()
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataFormatError(f"{path}: column {c!r} row {i + 2} holds {df[c].iloc[i]!r}; expected a number")
+            raise DataFormatError(f"{path}: column {c!r} row {i + 2} holds {df[c].iloc[i]!r}; expected a finite number")
         out[c] = col.astype(np.float64)
+        check_values(out[c].to_numpy(), str(path), c, lambda i: f"row {i + 2}")
     return pd.DataFrame(out)
 
 
@@ -136,17 +137,36 @@ class _PlainUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
+#: What a malformed nested structure raises while it is walked (reported as DataFormatError).
+STRUCTURE_ERRORS = (AttributeError, TypeError, KeyError, IndexError, ValueError, OverflowError)
+
+
+def _walk(parse: Callable[[dict, Path], BenchmarkTable], raw: dict, path: Path, what: str) -> BenchmarkTable:
+    """``parse(raw, path)``; a malformed nested structure becomes one DataFormatError naming the file."""
+    try:
+        return parse(raw, path)
+    except DataFormatError:
+        raise
+    except STRUCTURE_ERRORS as exc:
+        raise DataFormatError(f"{path}: unexpected {what} structure ({type(exc).__name__}: {exc})") from None
+
+
 def load_hwnas_pickle(path: Path) -> BenchmarkTable:
     """HW-NAS-Bench from the official pickle (``{'nasbench201': {dataset: {metric: [...],
     'config': [{'arch_str': ...}]}}}``); values are joined by each entry's NB201 string."""
-    space = get_space("nb201")
     try:
         with open(path, "rb") as fh:
             raw = _PlainUnpickler(fh).load()
-    except (pickle.UnpicklingError, EOFError, ValueError, AttributeError) as exc:
-        raise DataFormatError(f"{path}: not a readable HW-NAS-Bench pickle ({exc})") from None
-    if not isinstance(raw, dict) or "nasbench201" not in raw:
-        raise DataFormatError(f"{path}: expected a dict with key 'nasbench201'")
+    except (pickle.UnpicklingError, EOFError, ValueError, AttributeError, TypeError, IndexError,
+            KeyError, MemoryError) as exc:
+        raise DataFormatError(f"{path}: not a readable HW-NAS-Bench pickle ({type(exc).__name__}: {exc})") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("nasbench201"), dict):
+        raise DataFormatError(f"{path}: expected a dict with a dict under key 'nasbench201'")
+    return _walk(_hwnas_from_pickle, raw, path, "HW-NAS-Bench pickle")
+
+
+def _hwnas_from_pickle(raw: dict, path: Path) -> BenchmarkTable:
+    space = get_space("nb201")
     frames = []
     for ds in HWNAS_DATASETS:
         part = raw["nasbench201"].get(ds)
@@ -167,6 +187,7 @@ def load_hwnas_pickle(path: Path) -> BenchmarkTable:
                     f"{path}: nasbench201/{ds}/{m} has {len(v)} values for {len(archs)} architectures"
                 )
             cols[f"{ds}/{m}"] = np.where(v == HWNAS_MISSING, np.nan, v)
+            check_values(cols[f"{ds}/{m}"], str(path), f"nasbench201/{ds}/{m}", lambda i: f"entry {i}")
         if len(archs) != NB201_SIZE:
             raise DataFormatError(f"{path}: nasbench201/{ds} has {len(archs)} architectures; expected {NB201_SIZE}")
         idx = arch_indices(space, archs, "nb201", path, f"nasbench201/{ds}/config/arch_str")
@@ -220,13 +241,17 @@ def load_transnas_official(path: Path) -> BenchmarkTable:
     """
     import torch
 
-    space = get_space("transnas-macro")
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, pickle.UnpicklingError, EOFError, ValueError) as exc:
+    except (RuntimeError, pickle.UnpicklingError, EOFError, ValueError, AttributeError, TypeError, KeyError) as exc:
         raise DataFormatError(f"{path}: not a readable TransNAS-Bench-101 file ({exc})") from None
     if not isinstance(raw, dict) or not {"data", "task_list"} <= set(raw):
         raise DataFormatError(f"{path}: expected a dict with keys 'data' and 'task_list'")
+    return _walk(_transnas_from_official, raw, path, "TransNAS-Bench-101")
+
+
+def _transnas_from_official(raw: dict, path: Path) -> BenchmarkTable:
+    space = get_space("transnas-macro")
     macro = raw["data"].get("macro") if isinstance(raw["data"], dict) else None
     if not isinstance(macro, dict):
         raise DataFormatError(f"{path}: missing search space 'macro' under 'data'")
@@ -252,6 +277,8 @@ def load_transnas_official(path: Path) -> BenchmarkTable:
                     break
         cols[f"{task}/inference_time"] = inf
         cols[f"{task}/test_loss"] = loss
+        for c in (f"{task}/inference_time", f"{task}/test_loss"):
+            check_values(cols[c], str(path), f"data/macro/*/{c}", lambda i: f"architecture {names[i]!r}")
     return BenchmarkTable("transnas-macro", space, scatter(space, idx, pd.DataFrame(cols)), (str(path),))
 
 
@@ -278,6 +305,7 @@ def load_nbmacro(path: Path) -> BenchmarkTable:
                 vals[i] = float(entry[field])
             except (TypeError, ValueError):
                 raise DataFormatError(f"{path}: entry {k!r} field {field!r} is {entry[field]!r}; expected a number") from None
+        check_values(vals, str(path), field, lambda i: f"entry {keys[i]!r}")
         cols[column] = vals
     idx = arch_indices(space, keys, "nbmacro", path, "key")
     return BenchmarkTable("nbmacro", space, scatter(space, idx, pd.DataFrame(cols)), (str(path),))
@@ -289,6 +317,15 @@ CUSTOM_ARCH_COLUMN = "arch"
 CUSTOM_SPACE_COLUMN = "space"
 #: Spaces tried, in order, when a custom table does not name its space.
 CUSTOM_DETECT_ORDER = ("nb201", "transnas-micro", "transnas-macro", "nbmacro")
+
+
+def _mostly_numeric(column: pd.Series) -> bool:
+    """Whether more than half of a text column's non-empty cells are numbers (a metric column with
+    a few bad cells such as ``12.3ms``, which must be reported, not silently dropped)."""
+    cells = column.dropna()
+    if cells.empty:
+        return False
+    return bool(pd.to_numeric(cells, errors="coerce").notna().mean() > 0.5)
 
 
 def detect_space(text: str) -> str | None:
@@ -323,8 +360,8 @@ def load_custom(path: Path, name: str, space_name: str | None = None) -> Benchma
     for c in df.columns:
         if c in (CUSTOM_ARCH_COLUMN, CUSTOM_SPACE_COLUMN):
             continue
-        if pd.api.types.is_numeric_dtype(df[c]):
-            metric_cols.append(c)
+        if pd.api.types.is_numeric_dtype(df[c]) or _mostly_numeric(df[c]):
+            metric_cols.append(c)  # a bad cell of a mostly numeric column is named by numeric_columns
         else:
             log.info("%s: column %r is not numeric; kept out of the metrics", path, c)
     if not metric_cols:

@@ -6,7 +6,7 @@ import difflib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 from ..errors import ChecksumError, DataFileNotFoundError, UnknownNameError
 from . import loaders as L
@@ -71,9 +71,16 @@ class DataStore:
             raise ValueError(f"hwnas_source must be 'csv' or 'pickle', got {hwnas_source!r}")
         self.files = FileResolver(data_dir, env)
         self.custom = {k: Path(v) for k, v in (custom or {}).items()}
+        for name, path in self.custom.items():
+            if not name or "/" in name:
+                raise UnknownNameError(f"custom table name {name!r} must be non-empty and without '/'")
+            if not path.is_file():
+                raise DataFileNotFoundError(f"custom table {name!r}: {path} is not a file (custom={{name: csv path}})")
         self.checksums = dict(checksums or {})
         self.hwnas_source = hwnas_source
         self._tables: dict[str, BenchmarkTable] = {}
+        #: custom table name -> sha256 of the file its table was parsed from
+        self._custom_sha: dict[str, str] = {}
 
     # -------------------------------------------------------------------- files
     def path(self, relpath: str) -> Path:
@@ -153,7 +160,51 @@ class DataStore:
         return find_file(f"{CUSTOM_DIR}/{name}.csv", self.files.dirs)
 
     def _load_custom(self, name: str) -> BenchmarkTable:
-        return L.load_custom(self._custom_path(name), name)
+        path = self._custom_path(name)
+        self._custom_sha[name] = sha256_file(path)
+        return L.load_custom(path, name)
+
+    def custom_tables(self) -> dict[str, Path]:
+        """Every custom table this store can load: ``custom=`` entries, then ``<dir>/custom/*.csv``
+        of the search directories (the first directory holding a name wins)."""
+        found = dict(self.custom)
+        for d in self.files.dirs:
+            folder = d / CUSTOM_DIR
+            if folder.is_dir():
+                for p in sorted(folder.glob("*.csv")):
+                    found.setdefault(p.stem, p)
+        return found
+
+    def custom_dataset_ids(self) -> list[str]:
+        """``custom/<name>/<column>`` of every loadable custom table (each table is parsed)."""
+        return [f"custom/{c}" for name in self.custom_tables() for c in self.table(f"custom/{name}").values.columns]
+
+    def files_of(self, benchmark: str) -> list[str]:
+        """Manifest paths (or ``custom/<name>.csv``) of the files a benchmark's table is read from."""
+        if benchmark.startswith("custom/"):
+            return [f"{CUSTOM_DIR}/{benchmark.split('/', 1)[1]}.csv"]
+        if benchmark == "hwnas":
+            return [HWNAS_PICKLE] if self.hwnas_source == "pickle" else list(HWNAS_FILES.values())
+        single = {"nb201": NB201_FILE, "transnas-micro": TRANSNAS_MICRO_FILE,
+                  "transnas-macro": TRANSNAS_OFFICIAL_FILE, "nbmacro": NBMACRO_FILE}
+        if benchmark not in single:
+            raise UnknownNameError(f"unknown benchmark {benchmark!r}; known: {', '.join(single)}, hwnas, custom/<name>")
+        return [single[benchmark]]
+
+    def data_checksums(self, dataset_ids: Sequence[str]) -> dict[str, str]:
+        """``{file: sha256}`` of every file the given datasets are read from (loading them first),
+        for run fingerprints: a resumed run refuses data that changed under it."""
+        out: dict[str, str] = {}
+        for dataset_id in dataset_ids:
+            self.load(dataset_id)
+            parts = dataset_id.split("/")
+            bench = f"custom/{parts[1]}" if parts[0] == "custom" else parts[0]
+            for rel in self.files_of(bench):
+                if bench.startswith("custom/"):
+                    out[rel] = self._custom_sha[parts[1]]
+                else:
+                    out[rel] = (self.checksums.get(rel) or self.files.entry(rel).sha256 or "").lower()
+        return dict(sorted(out.items()))
 
     # ----------------------------------------------------------------- datasets
     def load(self, dataset_id: str) -> Dataset:

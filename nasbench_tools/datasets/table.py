@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,25 @@ METRIC_UNITS = {
     "test_loss": "loss",
     "latency_ms": "ms",
 }
+
+
+#: Largest magnitude accepted in a table: beyond it the squares in a mean/std overflow float64
+#: (sqrt(1.8e308) ~ 1.3e154), so standardisation and every error metric would be inf or NaN.
+MAX_ABS_VALUE = 1e150
+
+
+def check_values(values: np.ndarray, where: str, column: str, row_label: Callable[[int], str]) -> None:
+    """Refuse infinite or overflowing values (NaN means missing and is allowed), naming the
+    file (``where``), the row (``row_label(i)`` of the first bad position ``i``) and the column."""
+    vals = np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        bad = np.isinf(vals) | (np.abs(vals) > MAX_ABS_VALUE)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataFormatError(
+            f"{where}: {row_label(i)} column {column!r} holds {float(vals[i])!r}; expected a finite number of "
+            f"magnitude <= {MAX_ABS_VALUE:g} (or an empty cell for a missing value)"
+        )
 
 
 def metric_unit(metric: str) -> str:

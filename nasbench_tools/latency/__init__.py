@@ -1,6 +1,10 @@
 """Live latency measurement of real networks: protocol, environment, resumable tables and
 lookup tables from isolated op measurements."""
 
+from ..errors import require
+
+require("torch", "nasbench_tools.latency (live latency measurement)")
+
 from .archs import read_architecture_file, select_architectures
 from .environment import cpu_affinity, environment, set_cpu_affinity
 from .protocol import (

@@ -113,24 +113,29 @@ def run_config(spec: TableSpec, device: torch.device) -> dict[str, object]:
 
 
 def measure_table(spec: TableSpec, ops: np.ndarray, out: str | Path, *, resume: bool = True,
-                  progress: bool = True) -> MeasureSummary:
-    """Measure every architecture of ``ops`` not yet in ``out``; rows end in ``ops`` order."""
+                  overwrite: bool = False, progress: bool = True) -> MeasureSummary:
+    """Measure every architecture of ``ops`` not yet in ``out``; rows end in ``ops`` order.
+
+    ``resume`` continues a table of the same set-up (another set-up is refused, naming what
+    differs); ``resume=False`` refuses an existing table; ``overwrite`` deletes it first. The
+    table's folder is locked against a second writer while measuring.
+    """
     space = get_space(spec.space)
     ops = space.validate(ops)
     if len(ops) == 0:
         raise NasbenchError("no architectures to measure")
     device = resolve_device(spec.measure.device)
     check_network_input(spec, ops[0])
-    if not resume and Path(out).exists():
-        raise NasbenchError(f"{out} exists; run without --no-resume to continue it (finished architectures "
-                            "are skipped) or choose another output file")
     results = ResultsFile(out, COLUMNS, KEY_COLUMNS, run_config(spec, device))
-    done = {k[0] for k in results.open(resume)}
-    names = arch_strings(spec.space, ops)
-    todo = [i for i, n in enumerate(names) if n not in done]
-    log.info("%s: %d of %d architectures already measured", out, len(names) - len(todo), len(names))
-    for i in tqdm(todo, desc=f"latency {spec.space}", unit="arch", disable=not progress):
-        row = measure_architecture(spec, ops[i], device)
-        results.append((row["arch"],), pd.DataFrame([row], columns=list(COLUMNS)))
-    results.finalize([(n,) for n in names])
+    done = {k[0] for k in results.open(resume=resume, overwrite=overwrite)}
+    try:
+        names = arch_strings(spec.space, ops)
+        todo = [i for i, n in enumerate(names) if n not in done]
+        log.info("%s: %d of %d architectures already measured", out, len(names) - len(todo), len(names))
+        for i in tqdm(todo, desc=f"latency {spec.space}", unit="arch", disable=not progress):
+            row = measure_architecture(spec, ops[i], device)
+            results.append((row["arch"],), pd.DataFrame([row], columns=list(COLUMNS)))
+        results.finalize([(n,) for n in names])
+    finally:
+        results.close()
     return MeasureSummary(Path(out), len(todo), len(names) - len(todo), len(names))

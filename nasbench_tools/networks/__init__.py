@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..errors import UnknownNameError
+from ..errors import UnknownNameError, require
+
+require("torch", "nasbench_tools.networks (torch networks)")
+
 from ..spaces import SearchSpace, get_space
 from .base import SlotNetwork, bn_buffers
 from .conditional import (

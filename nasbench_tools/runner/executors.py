@@ -11,7 +11,12 @@ import logging
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Callable, Iterator, Sequence
 
+from ..errors import ParameterError, require
+
 log = logging.getLogger(__name__)
+
+#: Seconds to wait for a Dask scheduler before giving up with a clear error.
+CONNECT_TIMEOUT_S = 10
 
 
 class Executor:
@@ -42,7 +47,7 @@ class ProcessExecutor(Executor):
 
     def __init__(self, jobs: int) -> None:
         if jobs < 1:
-            raise ValueError(f"--jobs must be >= 1, got {jobs}")
+            raise ParameterError(f"--jobs must be >= 1, got {jobs}")
         self.jobs = jobs
         self.description = f"process pool ({jobs} workers)"
         self._pool = ProcessPoolExecutor(max_workers=jobs)
@@ -73,22 +78,24 @@ class DaskExecutor(Executor):
     single-threaded worker processes. Tasks lost with a worker are re-run by Dask elsewhere."""
 
     def __init__(self, address: str | None = None, local_workers: int | None = None) -> None:
-        try:
-            from dask.distributed import Client, LocalCluster
-        except ImportError as exc:  # pragma: no cover - dask is a declared extra
-            raise RuntimeError("Dask execution needs the 'distributed' extra: pip install 'dask[distributed]'") from exc
+        distributed = require("dask.distributed", "Dask execution")
+        Client, LocalCluster = distributed.Client, distributed.LocalCluster  # noqa: N806 - class names
         if (address is None) == (local_workers is None):
-            raise ValueError("give exactly one of a scheduler address or a number of local workers")
+            raise ParameterError("give exactly one of a scheduler address or a number of local workers")
         self._cluster = None
         if address is None:
             if local_workers < 1:
-                raise ValueError(f"--dask-local must be >= 1, got {local_workers}")
+                raise ParameterError(f"--dask-local must be >= 1, got {local_workers}")
             self._cluster = LocalCluster(n_workers=local_workers, threads_per_worker=1, processes=True,
                                          dashboard_address=None)
             self.client = Client(self._cluster)
             self.description = f"Dask LocalCluster ({local_workers} workers)"
         else:
-            self.client = Client(address)
+            try:
+                self.client = Client(address, timeout=CONNECT_TIMEOUT_S)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise ParameterError(f"--dask-scheduler {address}: cannot connect ({type(exc).__name__}: "
+                                     f"{' '.join(str(exc).split())[:200]})") from None
             self.description = f"Dask scheduler {address}"
 
     def close(self) -> None:
@@ -110,7 +117,7 @@ def make_executor(jobs: int = 1, dask_scheduler: str | None = None, dask_local: 
     chosen = [n for n, v in (("--jobs", jobs if jobs != 1 else None), ("--dask-scheduler", dask_scheduler),
                              ("--dask-local", dask_local)) if v is not None]
     if len(chosen) > 1:
-        raise ValueError(f"choose one way to execute, got {' and '.join(chosen)}")
+        raise ParameterError(f"choose one way to execute, got {' and '.join(chosen)}")
     if dask_scheduler is not None:
         return DaskExecutor(address=dask_scheduler)
     if dask_local is not None:
@@ -118,7 +125,7 @@ def make_executor(jobs: int = 1, dask_scheduler: str | None = None, dask_local: 
     if jobs > 1:
         return ProcessExecutor(jobs)
     if jobs < 1:
-        raise ValueError(f"--jobs must be >= 1, got {jobs}")
+        raise ParameterError(f"--jobs must be >= 1, got {jobs}")
     return SerialExecutor()
 
 

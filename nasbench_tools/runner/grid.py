@@ -33,18 +33,30 @@ class RunSummary:
 
 
 def run_grid(tasks: Sequence[GridTask], fn: Callable[[Any], pd.DataFrame], results: ResultsFile,
-             executor: Executor, *, resume: bool = False, progress: bool = True,
+             executor: Executor, *, resume: bool = True, overwrite: bool = False, progress: bool = True,
              desc: str = "tasks", unit_weight: Callable[[Any], float] | None = None) -> RunSummary:
     """Run ``fn`` on every task whose key is not finished in ``results``; append rows as they come.
 
     ``fn(task)`` returns the task's rows (a DataFrame with the results file's columns). The file
     is finalised (sorted in task order) when every task is done. ``unit_weight`` gives the
-    progress bar a cost per task (e.g. trials x subset size) for a meaningful ETA.
+    progress bar a cost per task (e.g. trials x subset size) for a meaningful ETA. ``resume``
+    continues an existing run of the same configuration; ``overwrite`` deletes it first. The
+    folder stays locked against other writers until the grid is finished or fails.
     """
     keys = [results.key_of(t.key) for t in tasks]
     if len(set(keys)) != len(keys):
         raise ValueError("grid tasks have duplicate keys")
-    done = results.open(resume=resume)
+    done = results.open(resume=resume, overwrite=overwrite)
+    try:
+        return _run_open(tasks, keys, done, fn, results, executor, progress, desc, unit_weight)
+    finally:
+        results.close()
+
+
+def _run_open(tasks: Sequence[GridTask], keys: list[tuple[str, ...]], done: set[tuple[str, ...]],
+              fn: Callable[[Any], pd.DataFrame], results: ResultsFile, executor: Executor, progress: bool,
+              desc: str, unit_weight: Callable[[Any], float] | None) -> RunSummary:
+    """The body of :func:`run_grid` once ``results`` is open (and locked)."""
     todo = [t for t, k in zip(tasks, keys) if k not in done]
     skipped = len(tasks) - len(todo)
     if skipped:

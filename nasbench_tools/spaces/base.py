@@ -19,6 +19,8 @@ from ..errors import InvalidArchitectureError, UnknownNameError
 
 #: dtype of canonical op-code arrays (all spaces have fewer than 128 ops).
 OPS_DTYPE = np.int8
+#: Op codes written as single digits (formats that spell codes, not names).
+DIGIT_TOKENS = tuple(str(d) for d in range(10))
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,50 @@ class ArchFormat:
     parse_one: Callable[[str], Sequence[int]]
     pattern: re.Pattern[str] | None = None
     description: str = ""
+    #: Vectorised ``format_one`` over rows ``(n, n_slots)`` (optional; building a space's string
+    #: lookup table is then a few array operations instead of one Python call per architecture).
+    format_many: Callable[[np.ndarray], list[str]] | None = None
 
     def matches(self, text: str) -> bool:
         return self.pattern is not None and self.pattern.fullmatch(text.strip()) is not None
+
+    def format_rows(self, rows: np.ndarray) -> list[str]:
+        """Every row written in this format."""
+        if self.format_many is not None:
+            return self.format_many(rows)
+        return [self.format_one(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class TokenTemplate:
+    """A string format that writes each slot's op code as a token between fixed literals:
+    ``literals[0] + token(slot_order[0]) + literals[1] + ... + literals[-1]``.
+
+    ``tokens[i][code]`` is the text of op ``code`` at position ``i``. Formatting many rows is a
+    handful of element-wise concatenations of object arrays (no per-row Python call).
+    """
+
+    slot_order: tuple[int, ...]
+    tokens: tuple[tuple[str, ...], ...]
+    literals: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.tokens) != len(self.slot_order) or len(self.literals) != len(self.slot_order) + 1:
+            raise ValueError("a token template needs one token table per slot and one literal more than slots")
+
+    def one(self, row: np.ndarray) -> str:
+        parts = [self.literals[0]]
+        for pos, slot in enumerate(self.slot_order):
+            parts.append(self.tokens[pos][int(row[slot])])
+            parts.append(self.literals[pos + 1])
+        return "".join(parts)
+
+    def many(self, rows: np.ndarray) -> list[str]:
+        rows = np.asarray(rows)
+        out = np.full(len(rows), self.literals[0], dtype=object)
+        for pos, slot in enumerate(self.slot_order):
+            out = out + np.asarray(self.tokens[pos], dtype=object)[rows[:, slot]] + self.literals[pos + 1]
+        return out.tolist()
 
 
 class SearchSpace:
@@ -275,7 +318,7 @@ class SearchSpace:
     def format(self, ops: np.ndarray | Sequence, style: str | None = None) -> list[str]:
         """Architecture strings of ``ops`` rows in format ``style`` (default: the space's)."""
         fmt = self._get_format(style)
-        return [fmt.format_one(r) for r in self.validate(ops)]
+        return fmt.format_rows(self.validate(ops))
 
     def detect_format(self, text: str) -> str | None:
         """The unambiguous format ``text`` is written in, or None."""
@@ -286,7 +329,7 @@ class SearchSpace:
         cache = self.__dict__.setdefault("_lookup_cache", {})
         if style not in cache:
             fmt = self._formats[style]
-            cache[style] = {fmt.format_one(r): i for i, r in enumerate(self._archs)}
+            cache[style] = {text: i for i, text in enumerate(fmt.format_rows(self._archs))}
         return cache[style]
 
     def parse(self, texts: str | Iterable[str], style: str | None = None) -> np.ndarray:

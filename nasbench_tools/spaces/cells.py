@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .base import ArchFormat, LutBaseline, SearchSpace, tuple_format
+from .base import DIGIT_TOKENS, ArchFormat, LutBaseline, SearchSpace, TokenTemplate, tuple_format
 
 #: Canonical NB201 op vocabulary (code = position).
 NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -37,11 +37,13 @@ def _nb201_format(op_names: Sequence[str]) -> ArchFormat:
     for slot, (_, dst) in enumerate(CELL_EDGES):
         by_dst.setdefault(dst, []).append(slot)
     groups = [by_dst[d] for d in sorted(by_dst)]
-
-    def fmt(row: np.ndarray) -> str:
-        return "+".join(
-            "|" + "|".join(f"{names[row[s]]}~{CELL_EDGES[s][0]}" for s in g) + "|" for g in groups
-        )
+    order = tuple(s for g in groups for s in g)
+    group_starts = {g[0] for g in groups}
+    template = TokenTemplate(
+        order,
+        tuple(tuple(f"{n}~{CELL_EDGES[s][0]}" for n in names) for s in order),
+        ("|",) + tuple("|+|" if s in group_starts else "|" for s in order[1:]) + ("|",),
+    )
 
     def parse(text: str) -> list[int]:
         nodes = text.split("+")
@@ -65,15 +67,17 @@ def _nb201_format(op_names: Sequence[str]) -> ArchFormat:
         return row
 
     pattern = re.compile(r"\|[A-Za-z0-9_]+~\d+\|(\+\|([A-Za-z0-9_]+~\d+\|)+)*")
-    return ArchFormat("nb201", fmt, parse, pattern, "NAS-Bench-201 string |op~0|+|op~0|op~1|+...")
+    return ArchFormat("nb201", template.one, parse, pattern, "NAS-Bench-201 string |op~0|+|op~0|op~1|+...",
+                      template.many)
 
 
 def _naslib_format() -> ArchFormat:
     canon_to_naslib = np.argsort(NASLIB_OP_TO_CANONICAL)
     slot_order = NASLIB_POS_TO_SLOT
 
-    def fmt(row: np.ndarray) -> str:
-        return "(" + ", ".join(str(int(canon_to_naslib[row[s]])) for s in slot_order) + ")"
+    token = tuple(str(int(code)) for code in canon_to_naslib)
+    template = TokenTemplate(tuple(int(s) for s in slot_order), (token,) * len(slot_order),
+                             ("(",) + (", ",) * (len(slot_order) - 1) + (")",))
 
     inner = tuple_format(6, "naslib")
 
@@ -87,16 +91,16 @@ def _naslib_format() -> ArchFormat:
         return row
 
     return ArchFormat(
-        "naslib", fmt, parse, None,
+        "naslib", template.one, parse, None,
         "NASLib/HW-NAS-Bench tuple: codes 0=skip,1=none,2=conv3x3,3=conv1x1,4=avgpool; "
         "edges (1<-0),(2<-0),(3<-0),(2<-1),(3<-1),(3<-2)",
+        template.many,
     )
 
 
 def _transnas_micro_format() -> ArchFormat:
-    def fmt(row: np.ndarray) -> str:
-        r = [str(int(v)) for v in row]
-        return f"{TRANSNAS_MICRO_PREFIX}{r[0]}_{r[1]}{r[2]}_{r[3]}{r[4]}{r[5]}"
+    template = TokenTemplate(tuple(range(len(CELL_EDGES))), (DIGIT_TOKENS,) * len(CELL_EDGES),
+                             (TRANSNAS_MICRO_PREFIX, "_", "", "_", "", "", ""))
 
     def parse(text: str) -> list[int]:
         if not text.startswith(TRANSNAS_MICRO_PREFIX):
@@ -107,7 +111,8 @@ def _transnas_micro_format() -> ArchFormat:
         return [int(c) for c in "".join(groups)]
 
     pattern = re.compile(r"\d+-\d+-\d_\d\d_\d\d\d")
-    return ArchFormat("transnas", fmt, parse, pattern, "TransNAS-Bench-101 micro name 64-41414-a_bc_def")
+    return ArchFormat("transnas", template.one, parse, pattern, "TransNAS-Bench-101 micro name 64-41414-a_bc_def",
+                      template.many)
 
 
 class CellSpace(SearchSpace):

@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from .base import ArchFormat, LutBaseline, SearchSpace, tuple_format
+from .base import DIGIT_TOKENS, ArchFormat, LutBaseline, SearchSpace, TokenTemplate, tuple_format
 
 #: TransNAS macro module codes: 0 absent (only trailing), 1 normal, 2 channels x2,
 #: 3 resolution /2, 4 both.
@@ -93,8 +93,7 @@ def transnas_macro() -> TransNASMacroSpace:
 
 
 def _nbmacro_format() -> ArchFormat:
-    def fmt(row: np.ndarray) -> str:
-        return "".join(str(int(v)) for v in row)
+    template = TokenTemplate(tuple(range(NBMACRO_SLOTS)), (DIGIT_TOKENS,) * NBMACRO_SLOTS, ("",) * (NBMACRO_SLOTS + 1))
 
     def parse(text: str) -> list[int]:
         if len(text) != NBMACRO_SLOTS or not text.isdigit():
@@ -102,7 +101,8 @@ def _nbmacro_format() -> ArchFormat:
         return [int(c) for c in text]
 
     pattern = re.compile(r"[0-9]{%d}" % NBMACRO_SLOTS)
-    return ArchFormat("nbmacro", fmt, parse, pattern, "NAS-Bench-Macro key of 8 digits over {0,1,2}")
+    return ArchFormat("nbmacro", template.one, parse, pattern, "NAS-Bench-Macro key of 8 digits over {0,1,2}",
+                      template.many)
 
 
 class NBMacroSpace(SearchSpace):

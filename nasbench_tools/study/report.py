@@ -9,20 +9,20 @@ from __future__ import annotations
 import logging
 import math
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from scipy import stats
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.ticker  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
+from ..datasets import DataStore
+from ..utils.figures import colormap, save_figure, subplots
+from ..utils.io import atomic_write, write_csv_atomic
+from .runner import LOOKUP_TABLE, load_results
 
-from ..datasets import DataStore  # noqa: E402
-from ..utils.io import atomic_write, write_csv_atomic  # noqa: E402
-from .runner import LOOKUP_TABLE, load_results  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 TABLE51_SIZE = 124
 #: Table A.2 is ordered by linear regression's tau at this size (hard datasets first).
 TABLE_A2_SORT_SIZE = 25
-FIG_DPI = 150
 #: 18 predictors: 20 colours, and line styles and markers cycling on top.
 _STYLES = ("-", "--", ":", "-.")
 
@@ -143,24 +142,23 @@ def _markdown(df: pd.DataFrame, float_format: str) -> str:
 
 
 # ------------------------------------------------------------------------------ figures
-def _save(fig: plt.Figure, out: Path, name: str) -> None:
-    for ext in ("png", "pdf"):
-        with atomic_write(out / f"{name}.{ext}", "wb") as fh:
-            fig.savefig(fh, format=ext, dpi=FIG_DPI, bbox_inches="tight")
-    plt.close(fig)
+def _save(fig: "Figure", out: Path, name: str) -> None:
+    save_figure(fig, out, name)
 
 
-def _size_axis(ax: plt.Axes, sizes: Sequence[int]) -> None:
+def _size_axis(ax: "Axes", sizes: Sequence[int]) -> None:
     """Log x-axis labelled with the actual training sizes."""
     ax.set_xscale("log")
     ax.set_xticks(list(sizes))
-    ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
-    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    from matplotlib.ticker import NullLocator, ScalarFormatter
+
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_locator(NullLocator())
     ax.tick_params(axis="x", labelrotation=45)
 
 
 def _style(i: int) -> dict:
-    cmap = plt.get_cmap("tab20")
+    cmap = colormap("tab20")
     return {"color": cmap(i % 20), "linestyle": _STYLES[i % len(_STYLES)], "marker": "os^dv<>ph*"[i % 10], "markersize": 4}
 
 
@@ -171,7 +169,7 @@ def figure_53(table: pd.DataFrame, out: Path, title: str) -> None:
     sizes = [c for c in curves.columns if curves[c].notna().any()]
     curves = curves[sizes]
     centre = curves.mean(axis=0)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), sharex=True)
+    fig, axes = subplots(1, 2, figsize=(12, 4.8), sharex=True)
     for i, (name, row) in enumerate(curves.iterrows()):
         axes[0].plot(sizes, row.values, label=name, **_style(i))
         axes[1].plot(sizes, (row - centre).values, label=name, **_style(i))
@@ -195,7 +193,7 @@ def figure_53(table: pd.DataFrame, out: Path, title: str) -> None:
 
 
 def figure_a3(times: pd.DataFrame, out: Path) -> None:
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    fig, ax = subplots(figsize=(7.5, 4.8))
     for i, (name, row) in enumerate(times.iterrows()):
         ok = row.dropna()
         ax.plot(ok.index, ok.values, label=name, **_style(i))
@@ -215,7 +213,7 @@ def figure_distributions(store: DataStore, datasets: Sequence[str], out: Path, n
     n = len(datasets)
     cols = min(n, 3)
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
+    fig, axes = subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
     summary = []
     for ax, ds_id in zip(axes.ravel(), datasets):
         d = store.load(ds_id)
@@ -252,7 +250,7 @@ def figure_54(store: DataStore, dataset_id: str, predictor: str, train_size: int
     scale = truth.std()
     dev = (pred - truth) / scale
     mu, sigma = stats.norm.fit(dev)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    fig, axes = subplots(1, 2, figsize=(10, 4.2))
     axes[0].scatter(truth, pred, s=6, alpha=0.6)
     lo, hi = min(truth.min(), pred.min()), max(truth.max(), pred.max())
     axes[0].plot([lo, hi], [lo, hi], color="black", linewidth=1, label="prediction = truth")

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,8 @@ import pandas as pd
 from ..datasets import DataStore
 from ..encodings import get_encoding
 from ..errors import DataFormatError
-from ..runner import Executor, ResultsFile, RunSummary, SerialExecutor, run_grid
+from ..runner import Executor, OutputLock, ResultsFile, RunSummary, SerialExecutor, run_grid
+from ..runner.results import DATA_FIELD
 from ..spaces import get_space
 from ..utils.io import atomic_write
 from .metrics import METRIC_COLUMNS, prediction_metrics
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RESULTS_NAME = "results.csv"
+SPEC_NAME = "spec.json"
 KEY_COLUMNS = ("dataset", "predictor", "seed", "train_size")
 COLUMNS = KEY_COLUMNS + ("test_size",) + METRIC_COLUMNS + (
     "fit_time_s", "query_time_s", "tuned", "n_configs", "cv_score", "params", "status", "error",
@@ -42,6 +44,8 @@ COLUMNS = KEY_COLUMNS + ("test_size",) + METRIC_COLUMNS + (
 #: Columns that depend on the machine's speed (left out when comparing runs).
 TIMING_COLUMNS = ("fit_time_s", "query_time_s")
 LOOKUP_TABLE = "lookup_table"
+#: Transfer-predictor parameters filled by the runner (not written to the params column).
+SOURCE_PARAMS = ("sources", "source_names", "target")
 #: Longest error message kept in the CSV.
 MAX_ERROR_CHARS = 500
 
@@ -66,6 +70,10 @@ class StudyTask:
     #: BLAS/OpenMP/torch threads of the fit: 1 by default, so that results do not depend on the
     #: machine's core count (summation order) and parallel workers do not oversubscribe.
     threads: int = 1
+    #: transfer predictors: source values (space.size, m) and their dataset IDs (leakage guard
+    #: applied by the predictor against ``dataset``); None for every other predictor.
+    sources: np.ndarray | None = field(default=None, repr=False, compare=False)
+    source_names: tuple[str, ...] = ()
 
     @property
     def key(self) -> tuple[Any, ...]:
@@ -95,15 +103,19 @@ def training_indices(task: StudyTask, test: np.ndarray, pool: np.ndarray) -> np.
 
 def run_task(task: StudyTask) -> pd.DataFrame:
     """Fit and evaluate one predictor with ``task.threads`` threads (see :func:`_run_task`)."""
-    import torch
-
-    torch_threads = torch.get_num_threads()
-    torch.set_num_threads(task.threads)
+    try:
+        import torch
+    except ModuleNotFoundError:  # core install: no torch predictors, no torch threads to limit
+        torch = None
+    torch_threads = torch.get_num_threads() if torch is not None else 0
+    if torch is not None:
+        torch.set_num_threads(task.threads)
     try:
         with _thread_controller().limit(limits=task.threads):
             return _run_task(task)
     finally:
-        torch.set_num_threads(torch_threads)
+        if torch is not None:
+            torch.set_num_threads(torch_threads)
 
 
 @lru_cache(maxsize=1)
@@ -130,7 +142,13 @@ def _run_task(task: StudyTask) -> pd.DataFrame:
         model = make(task.predictor, random_state=task.seed, **dict(task.params))
         if task.predictor == LOOKUP_TABLE and "space" in model.get_params():
             model.set_params(space=task.space)
+        if task.sources is not None:
+            model.set_params(sources=task.sources, source_names=task.source_names, target=task.dataset,
+                             space=task.space)
         train = training_indices(task, split.test, split.pool)
+        if getattr(model, "design", "random") == "suggested":
+            from predictors.transfer.study import suggested_training
+            train = suggested_training(model, task.values, split.pool, task.train_size, task.seed)
         enc = get_encoding(model.encoding)
         X_train = enc(space, space.arch(train))
         y_train = task.values[train]
@@ -148,7 +166,7 @@ def _run_task(task: StudyTask) -> pd.DataFrame:
         pred = model.predict(X_test)
         row["query_time_s"] = (time.perf_counter() - t1) / len(X_test)
         row.update(prediction_metrics(y_test, pred))
-        row["params"] = _json(model.get_params())
+        row["params"] = _json({k: v for k, v in model.get_params().items() if k not in SOURCE_PARAMS})
     except Exception as exc:  # noqa: BLE001 - a failing predictor is recorded, the grid goes on
         log.warning("%s: %s failed: %s", task.key, type(exc).__name__, exc)
         row.update(status="error", error=f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS])
@@ -158,6 +176,9 @@ def _run_task(task: StudyTask) -> pd.DataFrame:
 def build_tasks(spec: StudySpec, store: DataStore, threads: int = 1) -> list[StudyTask]:
     """Every task of ``spec``, after checking names and sizes (clear errors, nothing run)."""
     from predictors import get_class
+
+    spec.check_predictors()
+    from predictors.transfer.study import study_sources
 
     tasks = []
     for dataset_id in spec.datasets:
@@ -193,37 +214,56 @@ def build_tasks(spec: StudySpec, store: DataStore, threads: int = 1) -> list[Stu
                         f"{n_avail} architectures with values"
                     )
             tuned = name in spec.tuning.predictors
+            src = study_sources(store, cls, dataset_id, space.name)
             for seed in spec.seeds:
                 for n in sizes:
                     tasks.append(StudyTask(
                         dataset_id, name, seed, n, spec.test_size, space.name, ds.values,
                         dict(spec.params.get(name, {})), tuned, spec.tuning.max_configs,
                         spec.tuning.budget_s(n), spec.tuning.cv, spec.tuning.min_samples, threads,
+                        None if src is None else src.values, () if src is None else src.names,
                     ))
     return tasks
 
 
-def results_file(out_dir: str | Path, spec: StudySpec) -> ResultsFile:
-    return ResultsFile(Path(out_dir) / RESULTS_NAME, COLUMNS, KEY_COLUMNS, spec.fingerprint())
+def run_config(spec: StudySpec, store: DataStore, tasks: Sequence[StudyTask] = ()) -> dict[str, Any]:
+    """The results file's configuration: the spec's fingerprint plus the sha256 of every data
+    file the study reads (its datasets and the tasks' transfer sources), so a resumed run
+    refuses a table that changed under it."""
+    ids = set(spec.datasets) | {n for t in tasks for n in t.source_names}
+    return {**spec.fingerprint(), DATA_FIELD: store.data_checksums(sorted(ids))}
+
+
+def results_file(out_dir: str | Path, spec: StudySpec, store: DataStore | None = None, *,
+                 lock: bool = True, tasks: Sequence[StudyTask] = ()) -> ResultsFile:
+    config = spec.fingerprint() if store is None else run_config(spec, store, tasks)
+    return ResultsFile(Path(out_dir) / RESULTS_NAME, COLUMNS, KEY_COLUMNS, config, lock=lock)
 
 
 def run_study(spec: StudySpec, out_dir: str | Path, *, store: DataStore | None = None,
-              executor: Executor | None = None, resume: bool | None = None, progress: bool = True,
-              threads: int = 1) -> RunSummary:
+              executor: Executor | None = None, resume: bool = True, overwrite: bool = False,
+              progress: bool = True, threads: int = 1) -> RunSummary:
     """Run every unfinished task of ``spec`` into ``out_dir/results.csv``.
 
-    ``resume=None`` resumes when the results file exists (the CLI default); ``threads`` per fit.
+    ``resume`` continues a run of the same configuration in ``out_dir`` (a different one is
+    refused, naming the fields); ``overwrite`` deletes that run's outputs first. The folder is
+    locked against a second writer for the whole run; ``threads`` per fit.
     """
     store = store or DataStore()
     out = Path(out_dir)
     tasks = build_tasks(spec, store, threads)
-    results = results_file(out, spec)
-    if resume is None:
-        resume = results.exists
-    with atomic_write(out / "spec.json") as fh:
-        json.dump(spec.to_dict(), fh, indent=2)
-    return run_grid(tasks, run_task, results, executor or SerialExecutor(), resume=resume,
-                    progress=progress, desc=f"study {spec.name}", unit_weight=_task_weight)
+    with OutputLock(out):
+        results = results_file(out, spec, store, lock=False, tasks=tasks)
+        if overwrite:
+            results.remove()
+        elif results.exists and not resume:
+            results.open(resume=False)  # raises RunExistsError naming the flags
+        if results.exists:  # check the configuration before spec.json is replaced
+            results.open(resume=True)
+        with atomic_write(out / SPEC_NAME) as fh:
+            json.dump(spec.to_dict(), fh, indent=2)
+        return run_grid(tasks, run_task, results, executor or SerialExecutor(), resume=True,
+                        progress=progress, desc=f"study {spec.name}", unit_weight=_task_weight)
 
 
 def _task_weight(task: StudyTask) -> float:

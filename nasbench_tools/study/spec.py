@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..errors import DataFormatError, UnknownNameError
+from ..errors import ConfigError, UnknownNameError
 from .splits import log_spaced_sizes
 
 #: The five hard HW-NAS-Bench datasets of the main figures (protocol §2).
@@ -38,6 +39,46 @@ TRANSNAS_TEST_SIZE = 256
 PAPER_SEEDS = tuple(range(50))
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _int_problems(field: str, values: Any, minimum: int) -> list[str]:
+    """Problems of a sequence of integers >= ``minimum`` (non-empty, no duplicates)."""
+    values = tuple(values)
+    if not values:
+        return [f"{field} is empty"]
+    bad = [v for v in values if not _is_int(v) or v < minimum]
+    if bad:
+        return [f"{field} must be integers >= {minimum}, got {bad}"]
+    if len(set(values)) != len(values):
+        return [f"{field} lists a value twice: {list(values)}"]
+    return []
+
+
+def _ints(values: Any, field: str, source: str) -> tuple[int, ...]:
+    """A config list of integers as a tuple; a float such as 20.7 is refused, not truncated."""
+    if not isinstance(values, (list, tuple, range)):
+        raise ConfigError(f"{source}: {field} must be a list of integers, got {values!r}")
+    bad = [v for v in values if not _is_int(v)]
+    if bad:
+        raise ConfigError(f"{source}: {field} must hold integers, got {bad}")
+    return tuple(values)
+
+
+def _names(values: Any, field: str, source: str) -> tuple[str, ...]:
+    if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) for v in values):
+        raise ConfigError(f"{source}: {field} must be a list of names (strings), got {values!r}")
+    return tuple(values)
+
+
+def _table(value: Any, field: str, source: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{source}: [{field}] must be a table, got {value!r}")
+    return value
+
+
+
 @dataclass(frozen=True)
 class TuningSpec:
     """Random-search CV tuning: which predictors, how many configurations, how much time.
@@ -55,6 +96,25 @@ class TuningSpec:
     cv: int = 3
     min_samples: int = 10
     time_budget: bool = True
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not _is_int(self.max_configs) or self.max_configs < 1:
+            problems.append(f"max_configs must be an integer >= 1, got {self.max_configs!r}")
+        if not _is_int(self.cv) or self.cv < 2:
+            problems.append(f"cv must be an integer >= 2 (folds), got {self.cv!r}")
+        if not _is_int(self.min_samples) or self.min_samples < 1:
+            problems.append(f"min_samples must be an integer >= 1, got {self.min_samples!r}")
+        for name in ("seconds_base", "seconds_per_1000"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+                problems.append(f"{name} must be a finite number >= 0, got {v!r}")
+        if not isinstance(self.time_budget, bool):
+            problems.append(f"time_budget must be true or false, got {self.time_budget!r}")
+        if len(set(self.predictors)) != len(self.predictors):
+            problems.append(f"predictors list a name twice: {list(self.predictors)}")
+        if problems:
+            raise ConfigError("tuning: " + "; ".join(problems))
 
     def budget_s(self, n_train: int) -> float | None:
         if not self.time_budget:
@@ -85,17 +145,42 @@ class StudySpec:
             problems.append("no datasets")
         if not self.predictors:
             problems.append("no predictors")
-        if not self.seeds:
-            problems.append("no seeds")
-        if any(n < 1 for n in self.train_sizes) or not self.train_sizes:
-            problems.append(f"training sizes must be positive, got {list(self.train_sizes)}")
-        if self.test_size < 1:
-            problems.append(f"test size must be positive, got {self.test_size}")
+        for what, names in (("datasets", self.datasets), ("predictors", self.predictors)):
+            if len(set(names)) != len(names):
+                problems.append(f"{what} list a name twice: {list(names)}")
+        problems += _int_problems("seeds", self.seeds, 0)
+        problems += _int_problems("train_sizes", self.train_sizes, 1)
+        if not _is_int(self.test_size) or self.test_size < 1:
+            problems.append(f"test_size must be an integer >= 1, got {self.test_size!r}")
+        for p, sizes in self.only_sizes.items():
+            problems += _int_problems(f"only_sizes.{p}", sizes, 1)
         for p in list(self.only_sizes) + list(self.params):
             if p not in self.predictors:
                 problems.append(f"{p!r} is configured but not among the predictors")
         if problems:
-            raise DataFormatError(f"study spec {self.name!r}: " + "; ".join(problems))
+            raise ConfigError(f"study spec {self.name!r}: " + "; ".join(problems))
+
+    def check_predictors(self, source: str | None = None) -> None:
+        """Every predictor name, parameter and tuned predictor against the registry and the
+        predictors' own constraints (imports the predictors), so that a mistake is one error
+        before the first fit instead of a grid of error rows."""
+        from predictors import get_class, make
+
+        where = source or f"study spec {self.name!r}"
+        for name in self.predictors:
+            if "random_state" in self.params.get(name, {}):
+                raise ConfigError(f"{where}: [params.{name}] random_state is set from each seed by the study; remove it")
+            try:
+                make(name, **dict(self.params.get(name, {})))
+            except (UnknownNameError, ValueError, TypeError) as exc:
+                raise ConfigError(f"{where}: predictor {name!r}: {exc}") from None
+        for name in self.tuning.predictors:
+            try:
+                cls = get_class(name)
+            except UnknownNameError as exc:
+                raise ConfigError(f"{where}: [tuning] predictors: {exc}") from None
+            if not cls.tuning_space:
+                raise ConfigError(f"{where}: [tuning] predictor {name!r} has no tuning space; remove it from [tuning]")
 
     def sizes_for(self, predictor: str) -> tuple[int, ...]:
         return tuple(self.only_sizes.get(predictor, self.train_sizes))
@@ -115,38 +200,54 @@ class StudySpec:
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any], source: str = "config") -> "StudySpec":
+        """A spec from a config mapping; every field checked (types, ranges, names, predictor
+        parameters) before anything runs. Without a ``[tuning]`` table nothing is tuned."""
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"{source}: expected a table of study fields, got {type(raw).__name__}")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(raw) - known
         if unknown:
-            raise DataFormatError(f"{source}: unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+            raise ConfigError(f"{source}: unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
         missing = {"datasets", "predictors", "train_sizes", "test_size", "seeds"} - set(raw)
         if missing:
-            raise DataFormatError(f"{source}: missing field(s) {', '.join(sorted(missing))}")
+            raise ConfigError(f"{source}: missing field(s) {', '.join(sorted(missing))}")
         try:
-            tuning_raw = dict(raw.get("tuning", {}))
+            tuning_raw = dict(raw.get("tuning", {"predictors": ()}))
             tuning_known = {f.name for f in dataclasses.fields(TuningSpec)}
             bad = set(tuning_raw) - tuning_known
             if bad:
-                raise DataFormatError(f"{source}: unknown tuning field(s) {', '.join(sorted(bad))}")
+                raise ConfigError(f"{source}: unknown tuning field(s) {', '.join(sorted(bad))}; known: {', '.join(sorted(tuning_known))}")
             if "predictors" in tuning_raw:
-                tuning_raw["predictors"] = tuple(tuning_raw["predictors"])
+                tuning_raw["predictors"] = _names(tuning_raw["predictors"], "tuning.predictors", source)
             seeds = raw["seeds"]
-            if isinstance(seeds, int):
+            if _is_int(seeds):
+                if seeds < 1:
+                    raise ConfigError(f"{source}: seeds = {seeds} must be >= 1 (the number of seeds 0..N-1) or a list")
                 seeds = range(seeds)
-            return cls(
+            predictors = _names(raw["predictors"], "predictors", source)
+            only_sizes = _table(raw.get("only_sizes", {}), "only_sizes", source)
+            params = _table(raw.get("params", {}), "params", source)
+            spec = cls(
                 name=str(raw.get("name", Path(source).stem)),
-                datasets=tuple(raw["datasets"]),
-                predictors=tuple(raw["predictors"]),
-                train_sizes=tuple(int(n) for n in raw["train_sizes"]),
-                test_size=int(raw["test_size"]),
-                seeds=tuple(int(s) for s in seeds),
+                datasets=_names(raw["datasets"], "datasets", source),
+                predictors=predictors,
+                train_sizes=_ints(raw["train_sizes"], "train_sizes", source),
+                test_size=raw["test_size"],
+                seeds=_ints(seeds, "seeds", source),
                 tuning=TuningSpec(**tuning_raw),
-                only_sizes={k: tuple(int(n) for n in v) for k, v in dict(raw.get("only_sizes", {})).items()},
-                params={k: dict(v) for k, v in dict(raw.get("params", {})).items()},
+                only_sizes={k: _ints(v, f"only_sizes.{k}", source) for k, v in only_sizes.items()},
+                params={k: dict(_table(v, f"params.{k}", source)) for k, v in params.items()},
                 description=str(raw.get("description", "")),
             )
+        except ConfigError as exc:
+            raise ConfigError(str(exc) if str(exc).startswith(source) else f"{source}: {exc}") from None
         except (TypeError, ValueError) as exc:
-            raise DataFormatError(f"{source}: invalid study configuration ({exc})") from None
+            raise ConfigError(f"{source}: invalid study configuration ({exc})") from None
+        not_run = [p for p in spec.tuning.predictors if p not in spec.predictors]
+        if not_run:
+            raise ConfigError(f"{source}: [tuning] predictors {not_run} are not among the study's predictors")
+        spec.check_predictors(source)
+        return spec
 
 
 def load_config(path: str | Path) -> StudySpec:
@@ -154,13 +255,13 @@ def load_config(path: str | Path) -> StudySpec:
     path = Path(path)
     try:
         text = path.read_text()
-    except OSError as exc:
-        raise DataFormatError(f"{path}: cannot read the study configuration ({exc})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the study configuration ({exc})") from None
     if path.suffix == ".json":
         try:
             raw = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise DataFormatError(f"{path}: malformed JSON ({exc})") from None
+            raise ConfigError(f"{path}: malformed JSON ({exc})") from None
     else:
         if sys.version_info >= (3, 11):
             import tomllib
@@ -169,7 +270,7 @@ def load_config(path: str | Path) -> StudySpec:
         try:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise DataFormatError(f"{path}: malformed TOML ({exc})") from None
+            raise ConfigError(f"{path}: malformed TOML ({str(exc).splitlines()[0]})") from None
     return StudySpec.from_dict(raw, str(path))
 
 
@@ -221,7 +322,37 @@ def _quick() -> StudySpec:
     )
 
 
+#: transfer-lodo: the few-shot sizes of issue 13, and the single-device baselines it runs beside.
+TRANSFER_SIZES = (5, 10, 20, 50, 100, 200)
+TRANSFER_PREDICTORS = ("transfer_gp", "transfer_gp_suggested", "lookup_table", "svr", "lightgbm", "gp")
+#: Seeds of the leave-one-device-out grid (issue 13: 10).
+TRANSFER_SEEDS = tuple(range(10))
+#: HW-NAS-Bench devices with complete columns (EdgeTPU has missing values and no lookup table).
+TRANSFER_DEVICES = ("edgegpu", "raspi4", "pixel3", "eyeriss", "fpga")
+TRANSFER_ENERGY_DEVICES = ("edgegpu", "eyeriss", "fpga")
+#: The measured CPU table of ``results/latency/`` (a device no benchmark has), read as a custom
+#: table: the data folder must hold ``custom/nb201_cifar10_cpu.csv``; the repository's ``data/``
+#: folder does (a link to the committed table), so run the preset with ``--data-dir data``.
+TRANSFER_CPU_TARGET = "custom/nb201_cifar10_cpu/latency_ms"
+
+
+def _transfer_lodo() -> StudySpec:
+    from ..datasets import HWNAS_DATASETS, TRANSNAS_TASKS
+
+    latency = tuple(f"hwnas/{d}/{dev}_latency" for dev in TRANSFER_DEVICES for d in HWNAS_DATASETS)
+    energy = tuple(f"hwnas/{d}/{dev}_energy" for dev in TRANSFER_ENERGY_DEVICES for d in HWNAS_DATASETS)
+    transnas = tuple(f"transnas-micro/{t}/inference_time" for t in TRANSNAS_TASKS)
+    return StudySpec(
+        "transfer-lodo", latency + energy + transnas + (TRANSFER_CPU_TARGET,), TRANSFER_PREDICTORS,
+        TRANSFER_SIZES, HWNAS_TEST_SIZE, TRANSFER_SEEDS, TuningSpec(predictors=()),
+        description="issue 13: leave-one-device-out transfer on every complete HW-NAS-Bench latency and energy "
+                    "target, TransNAS-Bench-101 micro (sources: the other tasks) and the measured CPU table "
+                    "(sources: HW-NAS-Bench), random vs suggested sets, beside lookup table, SVR, LightGBM, GP",
+    )
+
+
 PRESETS = {
+    "transfer-lodo": _transfer_lodo,
     "paper-hwnas": _paper_hwnas,
     "paper-transnas": _paper_transnas,
     "paper-linreg-all": _paper_linreg_all,

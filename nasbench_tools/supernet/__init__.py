@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from ..errors import require
+
+require("torch", "nasbench_tools.supernet (the super-network trainer)")
+
 from .config import ConfigError, TrainConfig, space_name
 from .trainer import CheckpointError, TrainResult, load_checkpoint, model_from_checkpoint, train_supernet
 

@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from ..errors import NasbenchError, UnknownNameError
+from ..errors import ConfigError, UnknownNameError
 from ..networks import build_supernet, parse_dependencies
 from ..networks.base import SlotNetwork
 from ..networks.conditional import MACRO_DEPENDENCIES, NB201_DEPENDENCIES, Dependencies
@@ -17,10 +17,6 @@ SUBSETS = ("full", "nozero", "onlyconv")
 #: Table B.4: epochs of the NB201 and NAS-Bench-Macro super-networks.
 DEFAULT_EPOCHS = {"nb201": 250, "nbmacro": 50}
 NO_SPLIT = -1
-
-
-class ConfigError(NasbenchError, ValueError):
-    """An invalid training option (names the option and what was expected)."""
 
 
 def space_name(space: str, subset: str) -> str:
@@ -78,10 +74,21 @@ class TrainConfig:
             raise UnknownNameError(f"unknown dataset {self.data!r}; expected one of {', '.join(DATA_NAMES)}")
         if self.batch_size < 1:
             raise ConfigError(f"--batch-size must be positive, got {self.batch_size}")
-        if not 0 < self.lr_min <= self.lr:
+        if not 0 < self.lr_min <= self.lr < float("inf"):
             raise ConfigError(f"learning rates must satisfy 0 < lr_min ({self.lr_min}) <= lr ({self.lr})")
         if self.crop_padding < 0:
             raise ConfigError(f"crop padding must be >= 0, got {self.crop_padding}")
+        for name, minimum in (("channels", 1), ("cells_per_stage", 1), ("val_images", 1), ("synthetic_size", 1),
+                              ("seed", 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ConfigError(f"--{name.replace('_', '-')} must be an integer >= {minimum}, got {value!r}")
+        if self.train_images is not None and (not isinstance(self.train_images, int) or self.train_images < 1):
+            raise ConfigError(f"--train-images must be an integer >= 1 (or unset for all), got {self.train_images!r}")
+        if not 0.0 <= self.momentum < 1.0:
+            raise ConfigError(f"--momentum must be in [0, 1), got {self.momentum}")
+        if not 0.0 <= self.weight_decay < float("inf"):
+            raise ConfigError(f"--weight-decay must be a finite number >= 0, got {self.weight_decay}")
         self.dependency_tuple()
         return self
 

@@ -27,7 +27,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import NasbenchError
+from ..errors import NasbenchError, RunExistsError
+from ..runner.lock import OutputLock
+from ..utils.versions import library_versions, warn_if_versions_differ
 from ..networks.base import SlotNetwork
 from ..spaces import get_space
 from ..utils.io import write_csv_atomic
@@ -118,6 +120,7 @@ def save_checkpoint(path: Path, cfg: TrainConfig, model: SlotNetwork, opt: torch
         "log": json.dumps(log_rows),
         "data_meta": json.dumps(data_meta),
         "weight_sets": json.dumps(model.weight_set_counts()),
+        "versions": json.dumps(library_versions()),
     }
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -139,10 +142,15 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise CheckpointError(f"{path}: not a readable super-network checkpoint ({type(exc).__name__}: {exc})") from None
     if not isinstance(ck, dict) or ck.get("format") != CHECKPOINT_FORMAT or "config" not in ck:
         raise CheckpointError(f"{path}: not a super-network checkpoint of format {CHECKPOINT_FORMAT}")
-    ck["config"] = TrainConfig.from_json(ck["config"])
-    ck["log"] = json.loads(ck["log"])
-    ck["data_meta"] = json.loads(ck["data_meta"])
-    ck["weight_sets"] = json.loads(ck["weight_sets"])
+    try:
+        ck["config"] = TrainConfig.from_json(ck["config"])
+        ck["log"] = json.loads(ck["log"])
+        ck["data_meta"] = json.loads(ck["data_meta"])
+        ck["weight_sets"] = json.loads(ck["weight_sets"])
+        ck["versions"] = json.loads(ck["versions"]) if "versions" in ck else None
+        int(ck["epoch"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: malformed super-network checkpoint ({type(exc).__name__}: {exc})") from None
     return ck
 
 
@@ -150,7 +158,8 @@ def check_same_config(cfg: TrainConfig, ck: dict, path: str | Path) -> None:
     """Refuse a checkpoint written with another configuration, naming the differing options."""
     diff = cfg.differences(ck["config"])
     if diff:
-        raise CheckpointError(f"{path} was written by a different configuration: " + "; ".join(diff))
+        raise CheckpointError(f"{path} was written by a different configuration: " + "; ".join(diff)
+                              + ". Pass --overwrite to delete it and start again, or choose another --out")
 
 
 def model_from_checkpoint(ck: dict, device: torch.device | str = "cpu") -> SlotNetwork:
@@ -211,7 +220,8 @@ def train_supernet(
     *,
     data_dir: str | Path | None = None,
     device: str | None = None,
-    resume: bool = False,
+    resume: bool = True,
+    overwrite: bool = False,
     keep_epochs: tuple[int, ...] = (),
     progress: bool = False,
     on_batch: Callable[[int, int], None] | None = None,
@@ -219,13 +229,55 @@ def train_supernet(
 ) -> TrainResult:
     """Train a super-network as configured; checkpoint every epoch in ``out_dir``.
 
+    A folder holding a checkpoint is never silently restarted: ``resume`` continues it when its
+    configuration is the same (a finished run is returned unchanged), another configuration is
+    refused with the checkpoint untouched, ``resume=False`` refuses any existing run, and
+    ``overwrite`` deletes the run's files and starts again. The folder is locked while training.
     ``keep_epochs``: also keep a copy of the checkpoint after these epochs (early-stopping
     ablation).  ``on_batch(epoch, batch)`` is called before every step (tests use it to kill a run).
     """
     cfg.validate()
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    with OutputLock(out):
+        return _train_locked(cfg, out, data_dir=data_dir, device=device, resume=resume, overwrite=overwrite,
+                             keep_epochs=keep_epochs, progress=progress, on_batch=on_batch, data=data)
+
+
+def _run_files(out: Path) -> list[Path]:
+    """The files a training run writes into its folder."""
+    return [out / CHECKPOINT_NAME, out / LOG_NAME, *sorted(out.glob("checkpoint_epoch*.pt"))]
+
+
+def _existing_run(cfg: TrainConfig, out: Path, resume: bool, overwrite: bool) -> dict | None:
+    """The checkpoint to continue, or None to start afresh (after ``overwrite`` deleted the run)."""
     ck_path = out / CHECKPOINT_NAME
+    if overwrite:
+        for p in _run_files(out):
+            if p.exists():
+                p.unlink()
+                log.info("removed %s (--overwrite)", p)
+        return None
+    if not ck_path.exists():
+        return None
+    if not resume:
+        raise RunExistsError(f"{out} already holds a training run ({ck_path.name}); resume it (the default), "
+                             "pass --overwrite to delete it and start again, or choose another --out")
+    ck = load_checkpoint(ck_path)
+    check_same_config(cfg, ck, ck_path)
+    warn_if_versions_differ(ck.get("versions"), str(ck_path))
+    return ck
+
+
+def _train_locked(cfg: TrainConfig, out: Path, *, data_dir: str | Path | None, device: str | None, resume: bool,
+                  overwrite: bool, keep_epochs: tuple[int, ...], progress: bool,
+                  on_batch: Callable[[int, int], None] | None, data: ImageData | None) -> TrainResult:
+    """:func:`train_supernet` with the folder locked."""
+    ck_path = out / CHECKPOINT_NAME
+    ck = _existing_run(cfg, out, resume, overwrite)
+    if ck is not None and int(ck["epoch"]) >= cfg.epochs:  # finished: nothing is rewritten
+        log.info("%s already holds all %d epochs; nothing to train", ck_path, cfg.epochs)
+        model = model_from_checkpoint(ck)
+        return TrainResult(model, pd.DataFrame(ck["log"]), ck_path, model.weight_set_counts())
     dev = pick_device(device)
     if cfg.amp and dev.type != "cuda":
         log.warning("--amp needs a CUDA device; training in float32 on %s", dev)
@@ -247,17 +299,12 @@ def train_supernet(
     arch_rng = np.random.default_rng(cfg.seed)
     data_gen = torch.Generator().manual_seed(cfg.seed)
     start_epoch, log_rows = 0, []
-    ck = None
-    if resume and ck_path.is_file():
-        ck = load_checkpoint(ck_path)
-        check_same_config(cfg, ck, ck_path)
+    if ck is not None:
         if ck["is_split"]:
             model.split()
         model.load_state_dict(ck["model"])
         start_epoch, log_rows = int(ck["epoch"]), list(ck["log"])
         log.info("resuming %s after epoch %d", ck_path, start_epoch)
-    elif resume:
-        log.info("no checkpoint in %s; starting from scratch", out)
     model.to(dev)
     if channels_last:
         model.to(memory_format=torch.channels_last)
@@ -323,6 +370,4 @@ def train_supernet(
         log.info("epoch %d: %s", epoch + 1, log_rows[-1])
     if bar is not None:
         bar.close()
-    if not log_rows:
-        raise ConfigError(f"nothing to train: {ck_path} already holds all {cfg.epochs} epochs")
     return TrainResult(model, pd.DataFrame(log_rows), ck_path, model.weight_set_counts())

@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from nasbench_tools.errors import InputDataError
+
 from .._checks import seed_int
 from ..base import Predictor
 
@@ -186,7 +188,7 @@ def infer_graph_layout(X: np.ndarray, global_node: bool, label: str) -> tuple[in
             found.append((n, f))
     if len(found) != 1:
         what = "no" if not found else f"an ambiguous ({found})"
-        raise ValueError(f"{label}: X (width {width}) has {what} split into a flattened "
+        raise InputDataError(f"{label}: X (n_features={width}) has {what} split into a flattened "
                          f"{'graph_bonas' if global_node else 'graph'} encoding "
                          "(n_nodes**2 adjacency values, then one-hot node features)")
     return found[0]

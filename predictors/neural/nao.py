@@ -27,6 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nasbench_tools.errors import InputDataError
+
 from .._checks import check_float, check_int, check_seed
 from ..space import IntUniform, Uniform
 from ._common import (DTYPE, TorchPredictor, dropout, make_adam, numpy_rng, predict_in_chunks,
@@ -148,14 +150,14 @@ class NAO(TorchPredictor):
     def _tokens(self, X: np.ndarray) -> torch.Tensor:
         tokens = np.rint(X).astype(np.int64)
         if np.any(tokens != X) or np.any(tokens < 0):
-            raise ValueError(f"{self._label()}: X must hold non-negative integer tokens (nao encoding)")
+            raise InputDataError(f"{self._label()}: X must hold non-negative integer tokens (nao encoding)")
         tokens[tokens >= self.meta_["vocab"]] = 0  # unseen token -> start/padding embedding
         return torch.from_numpy(tokens)
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         seen = int(np.rint(X).max()) + 1 if X.size else 1
         if self.vocab_size is not None and seen > self.vocab_size:
-            raise ValueError(f"{self._label()}: X holds token {seen - 1}, beyond vocab_size={self.vocab_size}")
+            raise InputDataError(f"{self._label()}: X holds token {seen - 1}, beyond vocab_size={self.vocab_size}")
         self.meta_ = {"vocab": self.vocab_size or max(seen, 2)}
         tokens = self._tokens(X)
         module = self._new_module(self.meta_)

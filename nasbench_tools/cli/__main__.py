@@ -1,0 +1,7 @@
+"""``python -m nasbench_tools.cli``: the ``nasbench-study`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

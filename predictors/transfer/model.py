@@ -1,0 +1,267 @@
+"""Transfer predictors: a GP on [source values, one-hot, lookup table] fitted on k measurements.
+
+The model (chosen by measurement, see the README's transfer section): the target, standardised,
+is a Gaussian process whose kernel sums linear kernels on three feature groups,
+
+* the source values (other devices' measurements of the same architecture), each column
+  standardised over the whole space: what the other devices know;
+* the one-hot encoding: an additive per-op cost, which is what a lookup table knows;
+* the one-hot encoding again, under a prior on the per-op costs learned across the source
+  devices (``meta_prior``, :mod:`.prior`): its covariance (a linear kernel on ``onehot @ L``)
+  and its mean (the typical device's cost as one more feature), so that with 10 measurements
+  an additive device is placed within the spread of the known devices' op costs;
+* when every lookup-table architecture of the space was measured, the lookup table's
+  prediction fitted from them: devices whose cost is additive from the baseline then stay as
+  good as the lookup table,
+
+with one weight per group and the noise fitted by marginal likelihood.  When the lookup table is
+available and at least ``MIN_LUT_CHECK`` other architectures were measured, the model predicts
+with the lookup table alone if it ranks those architectures at least as well (Kendall's tau) as
+the GP's leave-one-out predictions do (the additive devices, where the GP's other groups only
+blur near-ties; measured on HW-NAS-Bench latency, k >= 50: a squared-error criterion left
+cells up to 0.05 below the lookup table, this rank criterion at most 0.002).  ``X`` is the one-hot
+encoding (as for every other predictor), the source table is a parameter aligned with the
+space's canonical order, so ``clone``/``get_params`` work and the study grid needs nothing new.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Sequence
+
+import numpy as np
+from scipy.stats import kendalltau
+
+from nasbench_tools.encodings import encode
+from nasbench_tools.spaces import get_space
+
+from .._checks import check_choice, check_seed
+from ..base import Predictor
+from ..lookup_table import LookupTable, decode_onehot
+from ._gp import SumLinearGP
+from .prior import OpCostPrior, op_cost_prior
+from .sources import guard
+
+log = logging.getLogger(__name__)
+
+#: Measurement designs the study runner understands (see ``training_indices``).
+DESIGNS = ("random", "suggested")
+#: Fewest measured non-lookup-table architectures on which the lookup table is checked against
+#: the GP (below this the GP is always used: too few honest residuals to choose by).
+MIN_LUT_CHECK = 5
+#: The lookup table is preferred unless the GP ranks those architectures better by this margin:
+#: the lookup table is exact on additive devices, so a GP that is only level with it on ~25
+#: held-out ranks is noise (measured: margin 0 left eyeriss 0.002 below the lookup table at k=50).
+LUT_TAU_MARGIN = 0.03
+#: Target transforms: raw values (the measured default) or logarithms.
+TARGET_TRANSFORMS = ("raw", "log")
+
+
+class TransferGP(Predictor):
+    """Few-shot predictor for a new device from k measurements and source tables.
+
+    Parameters
+    ----------
+    sources: ``(space.size, m)`` array of source values in the space's canonical order
+        (e.g. :func:`predictors.transfer.load_sources` ``.values``); must be set before ``fit``.
+    source_names: the ``m`` dataset IDs of the columns (needed by the leakage guard).
+    target: dataset ID of the target; with ``leakage_guard`` every source column of the same
+        device (any dataset, any metric) is ignored.
+    space: search-space name of the one-hot encoding ``X``.
+    target_transform: ``"raw"`` or ``"log"`` (positive targets; predictions exp'd back).
+    use_lut: add the lookup table fitted from the measured lookup-table architectures (only
+        when all of them are among the training rows).
+    meta_prior: add the one-hot groups under the per-op cost prior learned across the sources.
+    design: how the study chooses the k training architectures: ``"random"`` or ``"suggested"``
+        (:func:`predictors.transfer.suggest`); the model itself does not use it.
+    """
+
+    name = "transfer_gp"
+    encoding = "onehot"
+    probabilistic = True
+    min_train_samples = 3
+    #: Parameters saved among the state arrays, not in the JSON metadata (see predictors.persistence).
+    state_params = ("sources",)
+
+    def __init__(self, sources: Any = None, source_names: Sequence[str] | None = None, target: str | None = None,
+                 leakage_guard: bool = True, space: str = "nb201", target_transform: str = "raw",
+                 use_lut: bool = True, design: str = "random", random_state: int | None = 0,
+                 meta_prior: bool = True) -> None:
+        self.sources = sources
+        self.source_names = source_names
+        self.target = target
+        self.leakage_guard = leakage_guard
+        self.space = space
+        self.target_transform = target_transform
+        self.use_lut = use_lut
+        self.design = design
+        self.random_state = random_state
+        self.meta_prior = meta_prior
+
+    # ------------------------------------------------------------------ checks
+    def _check_params(self) -> None:
+        label = self._label()
+        check_choice(label, "target_transform", self.target_transform, TARGET_TRANSFORMS)
+        check_choice(label, "design", self.design, DESIGNS)
+        check_choice(label, "leakage_guard", self.leakage_guard, (True, False))
+        check_choice(label, "use_lut", self.use_lut, (True, False))
+        check_choice(label, "meta_prior", self.meta_prior, (True, False))
+        check_seed(label, self.random_state)
+
+    def _source_columns(self) -> np.ndarray:
+        """The source matrix after the leakage guard, each column standardised over the space."""
+        label = self._label()
+        space = get_space(self.space)
+        if self.sources is None:
+            raise ValueError(f"{label}: parameter sources is not set; pass a ({space.size}, m) array of source values")
+        S = np.asarray(self.sources, dtype=np.float64)
+        if S.ndim != 2 or S.shape[0] != space.size or S.shape[1] < 1 or not np.all(np.isfinite(S)):
+            raise ValueError(f"{label}: parameter sources must be a finite ({space.size}, m) array for space "
+                             f"{space.name}, got shape {S.shape}")
+        keep = np.ones(S.shape[1], dtype=bool)
+        if self.source_names is not None:
+            names = list(self.source_names)
+            if len(names) != S.shape[1]:
+                raise ValueError(f"{label}: {len(names)} source_names for {S.shape[1]} source columns")
+            if self.leakage_guard and self.target is not None:
+                kept = set(guard(names, self.target))
+                keep = np.array([n in kept for n in names])
+                if not keep.any():
+                    raise ValueError(f"{label}: the leakage guard removes every source column for target {self.target}")
+        S = S[:, keep]
+        sd = S.std(axis=0)
+        S = (S - S.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+        return S / np.sqrt(S.shape[1])
+
+    # ---------------------------------------------------------------- fitting
+    def fit(self, X: Any, y: Any) -> "TransferGP":
+        if y is None:  # let Predictor.fit give scikit-learn's "requires y" error
+            return super().fit(X, y)
+        y = np.asarray(y, dtype=np.float64).ravel()
+        if self.target_transform == "log":
+            if np.any(~(y > 0)):
+                row = int(np.flatnonzero(~(y > 0))[0])
+                raise ValueError(f"{self._label()}: target_transform='log' needs positive y; row {row} is {y[row]}")
+            y = np.log(y)
+        return super().fit(X, y)
+
+    def _groups(self, X: np.ndarray) -> list[np.ndarray]:
+        space = get_space(self.space)
+        idx = space.index(decode_onehot(space, X, self._label()))
+        groups = [self.S_[idx], X / np.sqrt(space.n_slots)]
+        if self.prior_ is not None:
+            groups += [self.prior_.cov_features(X), self.prior_.mean_feature(X)]
+        if self.lut_ is not None:
+            groups.append(self.lut_.predict(X)[:, None])
+        return groups
+
+    def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
+        space = get_space(self.space)
+        self.S_ = self._source_columns()
+        self.prior_: OpCostPrior | None = None
+        if self.meta_prior:
+            onehot = encode(space, space.enumerate(), self.encoding).astype(np.float64)
+            self.prior_ = op_cost_prior(self.S_, onehot)
+        self.lut_ = None
+        if self.use_lut:
+            have = set(space.codes(decode_onehot(space, X, self._label())).tolist())
+            if set(space.codes(space.lut_architectures()).tolist()) <= have:
+                self.lut_ = LookupTable(space=space.name).fit(X, y)
+        self.train_groups_ = self._groups(X)
+        self.gp_ = SumLinearGP.fit(self.train_groups_, y)
+        self.lut_only_, self.lut_rmse_ = False, 0.0
+        if self.lut_ is not None:
+            self._choose_lut(space, X, y)
+        log.debug("%s: log weights %s", self._label(), np.round(self.gp_.theta, 2))
+
+    def _choose_lut(self, space: Any, X: np.ndarray, y: np.ndarray) -> None:
+        """Use the lookup table alone when it ranks the measured non-lookup-table architectures
+        (Kendall's tau) at least as well as the GP's leave-one-out predictions, less
+        ``LUT_TAU_MARGIN``; a NaN tau (constant values) keeps the GP."""
+        codes = space.codes(decode_onehot(space, X, self._label()))
+        other = ~np.isin(codes, space.codes(space.lut_architectures()))
+        if other.sum() < MIN_LUT_CHECK:
+            return
+        lut_pred = self.lut_.predict(X[other])
+        lut_tau = kendalltau(lut_pred, y[other])[0]
+        gp_tau = kendalltau(self.gp_.loo_mean(y)[other], y[other])[0]
+        self.lut_only_ = bool(lut_tau >= gp_tau - LUT_TAU_MARGIN)
+        self.lut_rmse_ = float(np.sqrt(np.mean((y[other] - lut_pred) ** 2)))
+        log.debug("%s: lookup table alone: %s (tau %.3f vs GP leave-one-out %.3f)", self._label(), self.lut_only_,
+                  lut_tau, gp_tau)
+
+    def _predict(self, X: np.ndarray, return_std: bool):
+        if self.lut_only_:
+            mean = self.lut_.predict(X)
+            return (mean, np.full(len(mean), self.lut_rmse_)) if return_std else mean
+        groups = self._groups(X)
+        cross = [G @ T.T for G, T in zip(groups, self.train_groups_)]
+        diag = [np.einsum("ij,ij->i", G, G) for G in groups] if return_std else None
+        mean, std = self.gp_.predict(cross, diag)
+        return (mean, std) if return_std else mean
+
+    def predict(self, X: Any, return_std: bool = False):
+        out = super().predict(X, return_std=return_std)
+        if self.target_transform != "log":
+            return out
+        if return_std:
+            mean, std = out
+            value = np.exp(mean)
+            return value, value * std  # delta method: sd of exp(Z) ~ exp(mu) * sd(Z)
+        return np.exp(out)
+
+
+    # ------------------------------------------------------------ persistence
+    def _get_state(self) -> dict[str, np.ndarray]:
+        state = {"sources": np.asarray(self.sources, dtype=np.float64), "S": self.S_,
+                 "gp_theta": self.gp_.theta, "gp_chol": self.gp_.chol, "gp_alpha": self.gp_.alpha,
+                 "lut_only": np.array([self.lut_only_]), "lut_rmse": np.array([self.lut_rmse_]),
+                 "n_groups": np.array([len(self.train_groups_)])}
+        state.update({f"train_group_{i}": g for i, g in enumerate(self.train_groups_)})
+        if self.prior_ is not None:
+            state.update(prior_mu=self.prior_.mu, prior_chol=self.prior_.chol)
+        if self.lut_ is not None:
+            state.update({f"lut_{k}": v for k, v in self.lut_._get_state().items()})
+            state["lut_standardisation"] = np.array([self.lut_.y_mean_, self.lut_.y_scale_])
+        return state
+
+    def _set_state(self, state: dict[str, np.ndarray]) -> None:
+        """Restore :meth:`_get_state`; shapes are checked against each other (a file is untrusted)."""
+        space = get_space(self.space)
+        self.sources = np.asarray(state["sources"], dtype=np.float64)
+        self.S_ = np.asarray(state["S"], dtype=np.float64)
+        n_groups = int(state["n_groups"][0])
+        groups = [np.asarray(state[f"train_group_{i}"], dtype=np.float64) for i in range(n_groups)]
+        theta, chol, alpha = (np.asarray(state[k], dtype=np.float64) for k in ("gp_theta", "gp_chol", "gp_alpha"))
+        n = len(alpha)
+        if (self.sources.shape[0] != space.size or self.S_.shape[0] != space.size or len(theta) != n_groups + 1
+                or chol.shape != (n, n) or any(g.ndim != 2 or g.shape[0] != n for g in groups)):
+            raise ValueError("inconsistent shapes of the sources, GP and training-group arrays")
+        self.prior_ = None
+        if "prior_mu" in state:
+            self.prior_ = OpCostPrior(np.asarray(state["prior_mu"], dtype=np.float64),
+                                      np.asarray(state["prior_chol"], dtype=np.float64))
+        self.lut_ = None
+        lut_state = {k[len("lut_"):]: v for k, v in state.items() if k in ("lut_table", "lut_offset")}
+        if lut_state:
+            self.lut_ = LookupTable(space=space.name)
+            self.lut_._set_state(lut_state)
+            self.lut_.y_mean_, self.lut_.y_scale_ = (float(v) for v in state["lut_standardisation"][:2])
+            self.lut_.n_features_in_ = self.n_features_in_
+        self.train_groups_ = groups
+        self.gp_ = SumLinearGP(theta, chol, alpha)
+        self.lut_only_ = bool(state["lut_only"][0])
+        self.lut_rmse_ = float(state["lut_rmse"][0])
+
+
+class TransferGPSuggested(TransferGP):
+    """:class:`TransferGP` whose study training sets are the suggested designs (registry name)."""
+
+    name = "transfer_gp_suggested"
+
+    def __init__(self, sources: Any = None, source_names: Sequence[str] | None = None, target: str | None = None,
+                 leakage_guard: bool = True, space: str = "nb201", target_transform: str = "raw",
+                 use_lut: bool = True, design: str = "suggested", random_state: int | None = 0,
+                 meta_prior: bool = True) -> None:
+        super().__init__(sources, source_names, target, leakage_guard, space, target_transform, use_lut, design,
+                         random_state, meta_prior)

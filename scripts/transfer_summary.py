@@ -1,0 +1,130 @@
+"""Summarise a transfer-lodo study: mean Kendall's tau against k per strategy and target group.
+
+Usage: python scripts/transfer_summary.py [results/transfer]
+Writes into the folder: summary.csv (group x strategy x k), per_target.csv (every target x
+strategy x k), summary.md (the tables plus the issue's targets checked), tau_vs_k.png (one panel
+per target group) and versions.json (library versions of the run).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from nasbench_tools.utils.figures import save_figure, subplots
+from nasbench_tools.utils.io import atomic_write, write_csv_atomic
+from nasbench_tools.utils.versions import library_versions
+
+#: Target groups of the preset, in report order: (label, predicate on the dataset ID).
+GROUPS = (
+    ("HW-NAS-Bench latency", lambda d: d.startswith("hwnas/") and d.endswith("_latency")),
+    ("HW-NAS-Bench energy", lambda d: d.startswith("hwnas/") and d.endswith("_energy")),
+    ("TransNAS-Bench-101 micro", lambda d: d.startswith("transnas-micro/")),
+    ("measured CPU (custom)", lambda d: d.startswith("custom/")),
+)
+LUT = "lookup_table"
+#: The issue's targets on the HW-NAS-Bench latency group: k -> mean tau.
+LATENCY_TARGETS = {10: 0.80, 20: 0.86}
+CPU_TARGET = (20, 0.85)
+#: From this k on, the transfer predictor should never be below the lookup table on any target.
+LUT_FROM_K = 25
+TRANSFER = ("transfer_gp", "transfer_gp_suggested")
+
+
+def to_markdown(df: pd.DataFrame) -> str:
+    """A Markdown table of ``df`` (index as the first column), without optional dependencies."""
+    head = [str(df.index.name or "")] + [str(c) for c in df.columns]
+    rows = [[str(i)] + [f"{v:.3f}" if isinstance(v, float) else str(v) for v in r] for i, r in zip(df.index, df.values)]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def group_of(dataset: str) -> str:
+    return next(label for label, pred in GROUPS if pred(dataset))
+
+
+def target_checks(per: pd.DataFrame) -> list[str]:
+    """One line per target of the issue: the measured value and whether it is met."""
+    lines = []
+    lat = per[per.group == GROUPS[0][0]]
+    best = "transfer_gp_suggested"
+    for k, goal in LATENCY_TARGETS.items():
+        v = lat[(lat.predictor == best) & (lat.train_size == k)].kendall_tau.mean()
+        lines.append(f"- HW-NAS-Bench latency, k = {k}: {v:.3f} (target {goal:.2f}: {'met' if v >= goal else 'NOT met'})")
+    lut = lat[lat.predictor == LUT].set_index("dataset").kendall_tau
+    for name in TRANSFER:
+        t = lat[(lat.predictor == name) & (lat.train_size >= LUT_FROM_K)]
+        below = t[t.kendall_tau.to_numpy() < lut.reindex(t.dataset).to_numpy()]
+        lines.append(f"- {name}, k >= {LUT_FROM_K}, never below the lookup table: "
+                     + ("met" if below.empty else f"NOT met on {len(below)} (target, k) cells, worst "
+                        f"{(below.kendall_tau.to_numpy() - lut.reindex(below.dataset).to_numpy()).min():+.3f}"))
+    cpu = per[(per.group == GROUPS[3][0]) & (per.train_size == CPU_TARGET[0])]
+    for name in TRANSFER:
+        v = cpu[cpu.predictor == name].kendall_tau.mean()
+        if np.isfinite(v):
+            lines.append(f"- measured CPU, {name}, k = {CPU_TARGET[0]}: {v:.3f} (target {CPU_TARGET[1]:.2f}: "
+                         f"{'met' if v >= CPU_TARGET[1] else 'NOT met'})")
+    for label, _ in GROUPS:
+        g = per[(per.group == label) & (per.train_size <= 20)]
+        s = g[g.predictor == "transfer_gp_suggested"].groupby("train_size").kendall_tau.mean()
+        r = g[g.predictor == "transfer_gp"].groupby("train_size").kendall_tau.mean()
+        if len(s):
+            wins = ", ".join(f"k={k}: {s[k]:.3f} vs {r[k]:.3f}" for k in s.index)
+            lines.append(f"- suggested vs random sets, {label}: {wins}")
+    return lines
+
+
+def figure(table: pd.DataFrame, out: Path) -> None:
+    """tau against k per strategy, one panel per target group (lookup table: a marker at k = 25)."""
+    groups = [g for g, _ in GROUPS if g in table.index.get_level_values("group")]
+    fig, axes = subplots(1, len(groups), figsize=(4.2 * len(groups), 3.8), squeeze=False)
+    for ax, g in zip(axes[0], groups):
+        sub = table.loc[g]
+        for name, row in sub.iterrows():
+            row = row.dropna()
+            style = dict(marker="s", linestyle="none", markersize=8) if name == LUT else dict(marker="o")
+            ax.plot(row.index.astype(float), row.to_numpy(), label=name, **style)
+        ax.set_xscale("log")
+        ax.set_title(g, fontsize=10)
+        ax.set_xlabel("architectures measured on the target (k)")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("mean Kendall's tau (test 625)")
+    axes[0][-1].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    save_figure(fig, out, "tau_vs_k", formats=("png",))
+
+
+def main(folder: str) -> None:
+    out = Path(folder)
+    df = pd.read_csv(out / "results.csv")
+    df = df[df.status == "ok"]
+    per = df.groupby(["dataset", "predictor", "train_size"]).kendall_tau.mean().reset_index()
+    per["group"] = per.dataset.map(group_of)
+    table = per.groupby(["group", "predictor", "train_size"]).kendall_tau.mean().unstack("train_size").round(3)
+    order = [g for g, _ in GROUPS if g in table.index.get_level_values("group")]
+    table = table.reindex(order, level="group")
+    write_csv_atomic(table.reset_index(), out / "summary.csv", index=False)
+    wide = per.pivot_table(index=["dataset", "predictor"], columns="train_size", values="kendall_tau").round(3)
+    write_csv_atomic(wide.reset_index(), out / "per_target.csv", index=False)
+    n_seeds = df.seed.nunique()
+    with atomic_write(out / "summary.md") as fh:
+        fh.write(f"Mean Kendall's tau over the targets of each group ({n_seeds} seeds, test 625; rows: strategy, "
+                 "columns: k measured on the target; lookup_table always measures its 25 architectures)\n\n")
+        for g in order:
+            fh.write(f"### {g}\n\n{to_markdown(table.loc[g])}\n\n")
+        fh.write("### The issue's targets\n\n" + "\n".join(target_checks(per)) + "\n\n")
+        k20 = per[(per.train_size == 20) | (per.predictor == LUT)].pivot_table(index="dataset", columns="predictor",
+                                                             values="kendall_tau").round(3)
+        fh.write("### Per target at k = 20 (lookup table: its 25 NB201 / 19 TransNAS micro architectures)\n\n" + to_markdown(k20) + "\n")
+    figure(table, out)
+    with atomic_write(out / "versions.json") as fh:
+        json.dump(library_versions(), fh, indent=2, sort_keys=True)
+    print(table.to_string())
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "results/transfer")
