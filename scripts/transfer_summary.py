@@ -8,6 +8,7 @@ per target group) and versions.json (library versions of the run).
 
 from __future__ import annotations
 
+import gzip
 import json
 import sys
 from pathlib import Path
@@ -27,6 +28,8 @@ GROUPS = (
     ("measured CPU (custom)", lambda d: d.startswith("custom/")),
 )
 LUT = "lookup_table"
+#: The committed copy of the grid's rows (results.csv and its journal are not committed).
+COMPRESSED_RESULTS = "results.csv.gz"
 #: The issue's targets on the HW-NAS-Bench latency group: k -> mean tau.
 LATENCY_TARGETS = {10: 0.80, 20: 0.86}
 CPU_TARGET = (20, 0.85)
@@ -98,9 +101,30 @@ def figure(table: pd.DataFrame, out: Path) -> None:
     save_figure(fig, out, "tau_vs_k", formats=("png",))
 
 
+def run_versions(out: Path) -> dict:
+    """Library versions recorded by the run (``results.csv.config.json``), else the current ones."""
+    try:
+        return json.loads((out / "results.csv.config.json").read_text())["library_versions"]
+    except (OSError, KeyError, json.JSONDecodeError):
+        return library_versions()
+
+
+def write_gzip_copy(src: Path, dest: Path) -> None:
+    """A byte-reproducible gzip copy of ``src`` (no name, mtime 0): the full grid is committed
+    compressed, since the plain CSV and its journal are several MB."""
+    with atomic_write(dest, "wb") as fh, gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0,
+                                                       compresslevel=9) as gz:
+        gz.write(src.read_bytes())
+
+
 def main(folder: str) -> None:
     out = Path(folder)
-    df = pd.read_csv(out / "results.csv")
+    raw = out / "results.csv"
+    if raw.exists():
+        df = pd.read_csv(raw)
+        write_gzip_copy(raw, out / COMPRESSED_RESULTS)
+    else:  # a clone: only the committed compressed copy
+        df = pd.read_csv(out / COMPRESSED_RESULTS)
     df = df[df.status == "ok"]
     per = df.groupby(["dataset", "predictor", "train_size"]).kendall_tau.mean().reset_index()
     per["group"] = per.dataset.map(group_of)
@@ -121,8 +145,8 @@ def main(folder: str) -> None:
                                                              values="kendall_tau").round(3)
         fh.write("### Per target at k = 20 (lookup table: its 25 NB201 / 19 TransNAS micro architectures)\n\n" + to_markdown(k20) + "\n")
     figure(table, out)
-    with atomic_write(out / "versions.json") as fh:
-        json.dump(library_versions(), fh, indent=2, sort_keys=True)
+    with atomic_write(out / "versions.json") as fh:  # the versions the grid ran under, not this script's
+        json.dump(run_versions(out), fh, indent=2, sort_keys=True)
     print(table.to_string())
 
 

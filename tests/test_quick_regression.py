@@ -40,7 +40,7 @@ def test_committed_results_record_versions() -> None:
     import json
 
     meta = json.loads((QUICK / "results.csv.config.json").read_text())
-    versions = meta.get("versions") or meta.get("library_versions")
+    versions = meta.get("library_versions")
     assert versions, "results/quick records no library versions"
     for name in ("python", "numpy", "scikit-learn", "torch", "nasbench-study"):
         assert name in versions

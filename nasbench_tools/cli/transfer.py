@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import logging
 import time
 from pathlib import Path
 from typing import Any
 
-from ..errors import RunExistsError
-from ..utils.io import atomic_write
-from .common import add_data_dir, add_out_dir, add_run_mode, positive_int, run_mode_kwargs
+from .common import (add_data_dir, add_out_dir, add_run_mode, check_existing_output, jsonable, non_negative_int,
+                     positive_int, write_config)
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = tsub.add_parser("suggest", help="the k architectures to measure first on a new device")
     _common(s)
     s.add_argument("-k", type=positive_int, required=True, help="how many architectures to measure")
-    s.add_argument("--seed", type=int, default=0, help="seed of the design's tie-breaking (default 0)")
+    s.add_argument("--seed", type=non_negative_int, default=0, help="seed of the design's tie-breaking (default 0)")
     add_out_dir(s, f"{SUGGEST_FILE} (columns order, arch), {CONFIG_FILE}")
     s.set_defaults(func=cmd_suggest)
 
@@ -71,31 +69,17 @@ def _sources(args: argparse.Namespace) -> Any:
 
 
 def _finished(out: Path, result: str, config: dict[str, Any], args: argparse.Namespace) -> bool:
-    """True when ``out`` holds this configuration's finished run; refuses another configuration."""
-    mode = run_mode_kwargs(args)
-    cfg_path = out / CONFIG_FILE
-    if not cfg_path.exists() or mode["overwrite"]:
-        return False
-    try:
-        old = json.loads(cfg_path.read_text())
-    except (OSError, json.JSONDecodeError):
-        old = {}
-    differ = sorted(k for k in set(old) | set(config) if old.get(k) != config.get(k))
-    if differ:
-        raise RunExistsError(f"{out} holds a transfer run with another configuration (differs in "
-                             f"{', '.join(differ)}); use --overwrite to replace it or choose another --out")
-    if not mode["resume"]:
-        raise RunExistsError(f"{out} already holds this transfer run; use --resume or --overwrite")
-    return (out / result).exists()
+    """True when ``out`` holds this configuration's finished run (the shared resume convention)."""
+    return check_existing_output(out / result, out / CONFIG_FILE, jsonable(config), args)
 
 
 def _write(out: Path, result: str, df: Any, config: dict[str, Any]) -> None:
+    """The configuration first, then the result (a crash leaves no result to trust)."""
     from ..utils.io import write_csv_atomic
 
     out.mkdir(parents=True, exist_ok=True)
+    write_config(out / CONFIG_FILE, jsonable(config))
     write_csv_atomic(df, out / result, index=False)
-    with atomic_write(out / CONFIG_FILE) as fh:
-        json.dump(config, fh, indent=2, sort_keys=True)
 
 
 def cmd_suggest(args: argparse.Namespace) -> int:
