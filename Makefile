@@ -27,8 +27,10 @@ $(VENV)/.installed: setup.cfg pyproject.toml Makefile
 	$(PY) -m pip install -q -e '.[$(EXTRAS)]'
 	touch $@
 
-# The whole suite, including the installed-package tests (wheel -> fresh venvs outside the checkout).
+# The linter (configuration in pyproject.toml), then the whole suite, including the slow tests
+# (wheel -> a fresh venv outside the checkout; committed results re-run).
 test: setup
+	$(VENV)/bin/ruff check nasbench_tools predictors simulation scripts tests
 	$(PY) -m pytest -q
 
 main: setup

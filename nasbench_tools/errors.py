@@ -1,4 +1,6 @@
-"""Exception types of the toolkit: each names the file, field or value at fault."""
+"""Exception types of the toolkit, all in this module under :class:`NasbenchError`: each names the
+file, field or value at fault.  Those that report a bad value are also ``ValueError`` (the CLI turns
+every NasbenchError into one line and exit status 2)."""
 
 from __future__ import annotations
 
@@ -55,7 +57,52 @@ class OutputLockedError(NasbenchError):
 
 
 class MissingExtraError(NasbenchError, ImportError):
-    """An optional dependency is not installed; the message names the extra that provides it."""
+    """An optional dependency is not installed; the message names the extra that provides it
+    (also in ``extra``, None where unknown)."""
+
+    def __init__(self, message: str, extra: str | None = None) -> None:
+        super().__init__(message)
+        self.extra = extra
+
+
+class ConfigMismatchError(RunExistsError):
+    """The results file was written by a run with a different configuration."""
+
+
+class ResultsCorruptedError(DataFormatError):
+    """A results file (or its journal/config) is damaged; it is left as it is."""
+
+
+class CommandUnavailableError(NasbenchError):
+    """A sub-command whose module is not part of this installation."""
+
+
+class PredictorFileError(NasbenchError, ValueError):
+    """A predictor file is unreadable, from an incompatible toolkit version or of another class."""
+
+
+class InputSizeError(NasbenchError, ValueError):
+    """A network cannot take the requested input resolution."""
+
+
+class DependencyError(NasbenchError, ValueError):
+    """A dependency specification is malformed or not acyclic-prior."""
+
+
+class CheckpointError(NasbenchError, ValueError):
+    """A checkpoint is missing, malformed or belongs to a different configuration."""
+
+
+class PopulationError(NasbenchError, ValueError):
+    """A malformed ``--population`` value."""
+
+
+class DeviceUnavailableError(NasbenchError, ValueError):
+    """The requested device does not exist on this machine."""
+
+
+class HeapStatsUnavailable(NasbenchError, RuntimeError):  # noqa: N818 - the name its callers import
+    """This C library has no ``mallinfo2`` (not glibc >= 2.33)."""
 
 
 #: Optional import name -> the ``pip install 'nasbench-study[EXTRA]'`` extra that provides it.
@@ -84,5 +131,6 @@ def require(module: str, purpose: str) -> object:
             raise
         extra = EXTRA_OF_MODULE.get(top, "all")
         raise MissingExtraError(
-            f"{purpose} needs {top}, which is not installed; install it with: pip install 'nasbench-study[{extra}]'"
+            f"{purpose} needs {top}, which is not installed; install it with: pip install 'nasbench-study[{extra}]'",
+            extra,
         ) from exc

@@ -20,5 +20,5 @@ class RefitStateMixin:
         return {"X_train": self.X_train_, "y_train": self.y_train_}
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
-        self._check_params()  # type: ignore[attr-defined]
+        self.check_params()  # type: ignore[attr-defined]
         self._fit(np.asarray(state["X_train"], dtype=np.float64), np.asarray(state["y_train"], dtype=np.float64))  # type: ignore[attr-defined]

@@ -9,6 +9,8 @@ standardised targets.
 
 from __future__ import annotations
 
+import inspect
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 
 import numpy as np
@@ -17,8 +19,9 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import validate_data
 
-from nasbench_tools.errors import InputDataError, NasbenchError
+from nasbench_tools.errors import InputDataError, NasbenchError, ParameterError
 
+from .constraints import Constraint, Seed, check_values, declaration_problems, tuning_space_problems
 from .space import Distribution
 
 if TYPE_CHECKING:
@@ -33,6 +36,8 @@ _EPS_SCALE = 1e-12
 #: ``y_scale_`` of a constant target: every prediction is then exactly the constant.
 CONSTANT_SCALE = 0.0
 _FLOAT_MAX = float(np.finfo(np.float64).max)
+#: What ``predict`` returns: predictions, or ``(mean, std)`` with ``return_std=True``.
+Prediction = np.ndarray | tuple[np.ndarray, np.ndarray]
 
 
 def one_line(exc: BaseException) -> str:
@@ -91,17 +96,36 @@ def unstandardise(z: Any, mean: float, scale: float) -> np.ndarray:
     return out
 
 
+def seed_int(random_state: int | None, stream: int = 0) -> int:
+    """A 31-bit integer seed for libraries that take ints, derived from ``random_state``
+    (None -> fresh entropy) and a stream number (so sub-components get distinct seeds)."""
+    ss = np.random.SeedSequence(None if random_state is None else [int(random_state), stream])
+    return int(ss.generate_state(1, dtype=np.uint32)[0] >> 1)
+
+
 class Predictor(RegressorMixin, BaseEstimator):
     """Base class: subclasses declare parameters in ``__init__`` and implement ``_fit``/``_predict``.
 
     Class attributes declare what the toolkit needs to know without fitting:
 
-    ``name``             registry name;
-    ``encoding``         the encoding ``X`` must be in (see ``nasbench_tools.encodings``);
-    ``differentiable``   whether :meth:`torch_function` exists;
-    ``probabilistic``    whether ``predict(X, return_std=True)`` gives a predictive std;
-    ``min_train_samples`` fewest samples ``fit`` accepts;
-    ``tuning_space``     ``{param: Distribution}`` searched by the tuner.
+    ``name``                  registry name;
+    ``encoding``              the encoding ``X`` must be in (see ``nasbench_tools.encodings``);
+    ``differentiable``        whether :meth:`torch_function` exists;
+    ``probabilistic``         whether ``predict(X, return_std=True)`` gives a predictive std;
+    ``min_train_samples``     fewest samples ``fit`` accepts;
+    ``parameter_constraints`` ``{param: Constraint}`` every ``__init__`` parameter must satisfy
+                              (``predictors.constraints``); a subclass lists its own, merged
+                              with its parents' (``random_state`` is declared here);
+    ``tuning_space``          ``{param: Distribution}`` searched by the tuner (inside the
+                              constraints: checked when the class is defined);
+    ``needs_space``           whether it has a ``space`` parameter (a search-space name) that
+                              callers set from the data (the study runner, ``arch_pipeline``);
+    ``uses_sources``          whether it takes other devices' values (parameters ``sources``,
+                              ``source_names``, ``target``: the transfer predictors);
+    ``extra``                 the pip extra its dependencies come from (None: core install).
+
+    Hooks callers use instead of testing names: :meth:`fixed_training_set` (a predictor that
+    must be trained on given architectures) and :meth:`suggest_training` (one that chooses them).
     """
 
     name: ClassVar[str] = ""
@@ -109,32 +133,74 @@ class Predictor(RegressorMixin, BaseEstimator):
     differentiable: ClassVar[bool] = False
     probabilistic: ClassVar[bool] = False
     min_train_samples: ClassVar[int] = 2
+    parameter_constraints: ClassVar[Mapping[str, Constraint]] = {"random_state": Seed()}
     tuning_space: ClassVar[Mapping[str, Distribution]] = {}
+    needs_space: ClassVar[bool] = False
+    uses_sources: ClassVar[bool] = False
+    extra: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Merge ``parameter_constraints`` along the MRO (a subclass's entries win); a class with
+        parameters must constrain exactly them, and its tuning space must lie inside them."""
+        super().__init_subclass__(**kwargs)
+        merged: dict[str, Constraint] = {}
+        for base in reversed(cls.__mro__):
+            merged.update(base.__dict__.get("parameter_constraints", {}))
+        cls.parameter_constraints = MappingProxyType(merged)
+        names = cls._get_param_names()
+        if names:  # abstract intermediate classes have no __init__ of their own
+            label = cls.name or cls.__name__
+            defaults = {k: v.default for k, v in inspect.signature(cls.__init__).parameters.items() if k != "self"}
+            problems = declaration_problems(label, merged, names)
+            problems += tuning_space_problems(label, merged, cls.tuning_space, defaults)
+            if problems:
+                raise TypeError("; ".join(problems))
 
     # ---------------------------------------------------------------- subclass hooks
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         raise NotImplementedError
 
-    def _predict(self, X: np.ndarray, return_std: bool) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    def _predict(self, X: np.ndarray, return_std: bool) -> Prediction:
         raise NotImplementedError
 
-    def _check_params(self) -> None:
-        """Raise :class:`~nasbench_tools.errors.ParameterError` (a ``ValueError``) naming a parameter
-        whose value is out of its allowed range."""
+    @classmethod
+    def fixed_training_set(cls, space: "SearchSpace") -> np.ndarray | None:
+        """Indices (canonical order of ``space``) of the architectures this predictor is always
+        trained on, whatever training size is asked for (the lookup table: its baseline's
+        neighbours); None: any training set.  The study fits such a predictor once per seed, on
+        exactly these, and reports their count as the training size."""
+        return None
+
+    def suggest_training(self, values: np.ndarray, pool: np.ndarray, size: int, seed: int) -> np.ndarray | None:
+        """Indices of the ``size`` architectures this predictor wants measured for training, chosen
+        from ``pool`` given the space's known ``values`` (a transfer predictor's suggested design);
+        None: the caller draws them at random (the default)."""
+        return None
+
+    def _store_params(self, values: Mapping[str, Any]) -> None:
+        """Store every ``__init__`` parameter unchanged from ``values`` (pass ``locals()``): the
+        whole body of a predictor's ``__init__``, as scikit-learn requires."""
+        for name in self._get_param_names():
+            setattr(self, name, values[name])
+
+    def check_params(self) -> None:
+        """Raise :class:`~nasbench_tools.errors.ParameterError` (a ``ValueError``) naming the first
+        parameter outside its declared constraint (see ``parameter_constraints``)."""
+        check_values(self._label(), self.parameter_constraints, self.get_params(deep=False))
 
     # ------------------------------------------------------------------- public API
     def fit(self, X: Any, y: Any) -> "Predictor":
         X, y = self._validate_fit(X, y)
-        self._check_params()
+        self.check_params()
         self.y_mean_, self.y_scale_ = target_standardisation(y)
         self._fit(X, standardise(y, self.y_mean_, self.y_scale_))
         return self
 
-    def predict(self, X: Any, return_std: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    def predict(self, X: Any, return_std: bool = False) -> Prediction:
         if not hasattr(self, "y_mean_"):
             raise NotFittedError(f"{self._label()}: call fit() before predict()")
         if return_std and not self.probabilistic:
-            raise ValueError(f"{self._label()}: this predictor gives no predictive std (probabilistic=False)")
+            raise ParameterError(f"{self._label()}: this predictor gives no predictive std (probabilistic=False)")
         X = self._check_X(X, fitting=False)
         out = self._predict(X, return_std)
         if return_std:
@@ -219,7 +285,7 @@ class Predictor(RegressorMixin, BaseEstimator):
     def _rng(self) -> np.random.Generator:
         return np.random.default_rng(self.random_state)  # type: ignore[attr-defined]
 
-    def __sklearn_tags__(self):  # noqa: D105 - scikit-learn >= 1.6 tag protocol
+    def __sklearn_tags__(self) -> Any:  # scikit-learn >= 1.6 tag protocol
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
         return tags

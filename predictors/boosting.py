@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import numpy as np
 
 from nasbench_tools.errors import require
 
-from ._checks import check_float, check_int, check_seed, seed_int
 from ._refit import RefitStateMixin
-from .base import Predictor
+from .base import Prediction, Predictor, seed_int
+from .constraints import COUNT, FRACTION, NON_NEGATIVE, POSITIVE, Int
 from .space import IntUniform, Uniform
 
 
@@ -17,7 +19,20 @@ def _bytes_array(data: bytes | bytearray | str) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8).copy()
 
 
-class XGBoost(Predictor):
+class _Boosting(Predictor):
+    """Shared part of the boosting predictors: the optional library, the round count and rate."""
+
+    encoding = "onehot"
+    extra = "boosting"
+    #: Import name of the library (imported on first use: the boosting extra is optional).
+    library: ClassVar[str] = ""
+    parameter_constraints = {"n_estimators": COUNT, "learning_rate": POSITIVE}
+
+    def _library(self) -> Any:
+        return require(self.library, f"predictor {self._label()!r}")
+
+
+class XGBoost(_Boosting):
     """XGBoost regression trees: 500 rounds, depth 6, learning rate 0.3, min_child_weight 1.
 
     Tuning space: Table A.1 lists the parameters but its ranges are not legible in the source;
@@ -26,7 +41,9 @@ class XGBoost(Predictor):
     """
 
     name = "xgboost"
-    encoding = "onehot"
+    library = "xgboost"
+    parameter_constraints = {"max_depth": Int(0), "min_child_weight": NON_NEGATIVE, "colsample_bytree": FRACTION,
+                             "colsample_bylevel": FRACTION, "n_jobs": COUNT}
     tuning_space = {
         "max_depth": IntUniform(1, 15),
         "min_child_weight": IntUniform(1, 10),
@@ -38,29 +55,10 @@ class XGBoost(Predictor):
     def __init__(self, n_estimators: int = 500, max_depth: int = 6, learning_rate: float = 0.3,
                  min_child_weight: float = 1, colsample_bytree: float = 1.0, colsample_bylevel: float = 1.0,
                  n_jobs: int = 1, random_state: int | None = 0) -> None:
-        self.n_estimators = n_estimators
-        self.max_depth = max_depth
-        self.learning_rate = learning_rate
-        self.min_child_weight = min_child_weight
-        self.colsample_bytree = colsample_bytree
-        self.colsample_bylevel = colsample_bylevel
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-
-    def _check_params(self) -> None:
-        label = self._label()
-        check_int(label, "n_estimators", self.n_estimators, 1)
-        check_int(label, "max_depth", self.max_depth, 0)
-        check_float(label, "learning_rate", self.learning_rate, 0.0, low_open=True)
-        check_float(label, "min_child_weight", self.min_child_weight, 0.0)
-        check_float(label, "colsample_bytree", self.colsample_bytree, 0.0, 1.0, low_open=True)
-        check_float(label, "colsample_bylevel", self.colsample_bylevel, 0.0, 1.0, low_open=True)
-        check_int(label, "n_jobs", self.n_jobs, 1)
-        check_seed(label, self.random_state)
+        self._store_params(locals())
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        xgb = require("xgboost", "predictor 'xgboost'")
-
+        xgb = self._library()
         params = {
             "objective": "reg:squarederror", "max_depth": int(self.max_depth), "eta": float(self.learning_rate),
             "min_child_weight": float(self.min_child_weight), "colsample_bytree": float(self.colsample_bytree),
@@ -70,23 +68,19 @@ class XGBoost(Predictor):
         self.booster_ = xgb.train(params, xgb.DMatrix(X, label=y), num_boost_round=int(self.n_estimators))
 
     def _predict(self, X: np.ndarray, return_std: bool) -> np.ndarray:
-        xgb = require("xgboost", "predictor 'xgboost'")
-
-        return self.booster_.predict(xgb.DMatrix(X)).astype(np.float64)
+        return self.booster_.predict(self._library().DMatrix(X)).astype(np.float64)
 
     def _get_state(self) -> dict[str, np.ndarray]:
         return {"model_ubj": _bytes_array(self.booster_.save_raw(raw_format="ubj"))}
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
-        xgb = require("xgboost", "predictor 'xgboost'")
-
-        booster = xgb.Booster()
+        booster = self._library().Booster()
         booster.load_model(bytearray(state["model_ubj"].tobytes()))
         booster.set_param({"nthread": int(self.n_jobs)})
         self.booster_ = booster
 
 
-class LightGBM(Predictor):
+class LightGBM(_Boosting):
     """LightGBM: 500 rounds, 31 leaves, learning rate 0.05, feature fraction 0.9, bagging
     0.8 every 5 rounds, min_data_in_leaf 5 (deterministic mode, seeded).
 
@@ -94,7 +88,9 @@ class LightGBM(Predictor):
     """
 
     name = "lightgbm"
-    encoding = "onehot"
+    library = "lightgbm"
+    parameter_constraints = {"num_leaves": Int(2), "feature_fraction": FRACTION, "bagging_fraction": FRACTION,
+                             "bagging_freq": Int(0), "min_data_in_leaf": COUNT, "n_jobs": COUNT}
     tuning_space = {
         "num_leaves": IntUniform(10, 100),
         "learning_rate": Uniform(0.001, 0.1, log=True),
@@ -104,31 +100,10 @@ class LightGBM(Predictor):
     def __init__(self, n_estimators: int = 500, num_leaves: int = 31, learning_rate: float = 0.05,
                  feature_fraction: float = 0.9, bagging_fraction: float = 0.8, bagging_freq: int = 5,
                  min_data_in_leaf: int = 5, n_jobs: int = 1, random_state: int | None = 0) -> None:
-        self.n_estimators = n_estimators
-        self.num_leaves = num_leaves
-        self.learning_rate = learning_rate
-        self.feature_fraction = feature_fraction
-        self.bagging_fraction = bagging_fraction
-        self.bagging_freq = bagging_freq
-        self.min_data_in_leaf = min_data_in_leaf
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-
-    def _check_params(self) -> None:
-        label = self._label()
-        check_int(label, "n_estimators", self.n_estimators, 1)
-        check_int(label, "num_leaves", self.num_leaves, 2)
-        check_float(label, "learning_rate", self.learning_rate, 0.0, low_open=True)
-        check_float(label, "feature_fraction", self.feature_fraction, 0.0, 1.0, low_open=True)
-        check_float(label, "bagging_fraction", self.bagging_fraction, 0.0, 1.0, low_open=True)
-        check_int(label, "bagging_freq", self.bagging_freq, 0)
-        check_int(label, "min_data_in_leaf", self.min_data_in_leaf, 1)
-        check_int(label, "n_jobs", self.n_jobs, 1)
-        check_seed(label, self.random_state)
+        self._store_params(locals())
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        lgb = require("lightgbm", "predictor 'lightgbm'")
-
+        lgb = self._library()
         params = {
             "objective": "regression", "num_leaves": int(self.num_leaves),
             "learning_rate": float(self.learning_rate), "feature_fraction": float(self.feature_fraction),
@@ -147,12 +122,10 @@ class LightGBM(Predictor):
         return {"model_txt": _bytes_array(self.booster_.model_to_string())}
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
-        lgb = require("lightgbm", "predictor 'lightgbm'")
-
-        self.booster_ = lgb.Booster(model_str=state["model_txt"].tobytes().decode("utf-8"))
+        self.booster_ = self._library().Booster(model_str=state["model_txt"].tobytes().decode("utf-8"))
 
 
-class NGBoost(RefitStateMixin, Predictor):
+class NGBoost(RefitStateMixin, _Boosting):
     """NGBoost with a Normal distribution: 505 estimators, learning rate 0.081, depth-6
     regression trees with max_features 0.79, minibatch fraction 0.5.
 
@@ -162,8 +135,9 @@ class NGBoost(RefitStateMixin, Predictor):
     """
 
     name = "ngboost"
-    encoding = "onehot"
+    library = "ngboost"
     probabilistic = True
+    parameter_constraints = {"max_depth": COUNT, "max_features": FRACTION, "minibatch_frac": FRACTION}
     tuning_space = {
         "n_estimators": IntUniform(128, 512, log=True),
         "learning_rate": Uniform(0.001, 0.1, log=True),
@@ -173,24 +147,10 @@ class NGBoost(RefitStateMixin, Predictor):
 
     def __init__(self, n_estimators: int = 505, learning_rate: float = 0.081, max_depth: int = 6,
                  max_features: float = 0.79, minibatch_frac: float = 0.5, random_state: int | None = 0) -> None:
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.max_depth = max_depth
-        self.max_features = max_features
-        self.minibatch_frac = minibatch_frac
-        self.random_state = random_state
-
-    def _check_params(self) -> None:
-        label = self._label()
-        check_int(label, "n_estimators", self.n_estimators, 1)
-        check_float(label, "learning_rate", self.learning_rate, 0.0, low_open=True)
-        check_int(label, "max_depth", self.max_depth, 1)
-        check_float(label, "max_features", self.max_features, 0.0, 1.0, low_open=True)
-        check_float(label, "minibatch_frac", self.minibatch_frac, 0.0, 1.0, low_open=True)
-        check_seed(label, self.random_state)
+        self._store_params(locals())
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        ngboost = require("ngboost", "predictor 'ngboost'")
+        ngboost = self._library()
         from sklearn.tree import DecisionTreeRegressor
 
         self._remember_training_data(X, y)
@@ -207,7 +167,7 @@ class NGBoost(RefitStateMixin, Predictor):
                                    minibatch_frac=float(self.minibatch_frac), verbose=False,
                                    random_state=seed_int(self.random_state)).fit(X, y)
 
-    def _predict(self, X: np.ndarray, return_std: bool):
+    def _predict(self, X: np.ndarray, return_std: bool) -> Prediction:
         if self.model_ is None:  # constant target
             zeros = np.zeros(len(X))
             return (zeros, zeros.copy()) if return_std else zeros

@@ -6,10 +6,8 @@ import numpy as np
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.tree._tree import Tree
 
-from nasbench_tools.errors import ParameterError
-
-from ._checks import check_float, check_int, check_seed, seed_int
-from .base import Predictor
+from .base import Predictor, seed_int
+from .constraints import COUNT, FRACTION, Bool, Int
 from .space import IntUniform, Uniform
 
 #: ``sklearn.tree._tree.Tree`` state fields saved per tree (node records are a plain
@@ -26,6 +24,8 @@ class RandomForest(Predictor):
 
     name = "random_forest"
     encoding = "onehot"
+    parameter_constraints = {"n_estimators": COUNT, "max_features": FRACTION, "min_samples_leaf": COUNT,
+                             "min_samples_split": Int(2), "bootstrap": Bool(), "n_jobs": COUNT}
     tuning_space = {
         "n_estimators": IntUniform(16, 128, log=True),
         "max_features": Uniform(0.1, 0.9, log=True),
@@ -36,24 +36,7 @@ class RandomForest(Predictor):
     def __init__(self, n_estimators: int = 116, max_features: float = 0.17, min_samples_leaf: int = 2,
                  min_samples_split: int = 2, bootstrap: bool = False, n_jobs: int = 1,
                  random_state: int | None = 0) -> None:
-        self.n_estimators = n_estimators
-        self.max_features = max_features
-        self.min_samples_leaf = min_samples_leaf
-        self.min_samples_split = min_samples_split
-        self.bootstrap = bootstrap
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-
-    def _check_params(self) -> None:
-        label = self._label()
-        check_int(label, "n_estimators", self.n_estimators, 1)
-        check_float(label, "max_features", self.max_features, 0.0, 1.0, low_open=True)
-        check_int(label, "min_samples_leaf", self.min_samples_leaf, 1)
-        check_int(label, "min_samples_split", self.min_samples_split, 2)
-        check_int(label, "n_jobs", self.n_jobs, 1)
-        if not isinstance(self.bootstrap, (bool, np.bool_)):
-            raise ParameterError(f"{label}: parameter bootstrap={self.bootstrap!r} is out of range; expected True or False")
-        check_seed(label, self.random_state)
+        self._store_params(locals())
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         model = RandomForestRegressor(

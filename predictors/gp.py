@@ -8,15 +8,15 @@ differentiable export with the same maths, and pickle-free persistence of a few 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 import numpy as np
 import torch
 
 from nasbench_tools.errors import require
 
-from ._checks import check_float, check_int, check_seed, seed_int
-from .base import Predictor
+from .base import Prediction, Predictor, seed_int
+from .constraints import COUNT, POSITIVE
 from .linear import check_onehot_space
 
 if TYPE_CHECKING:
@@ -35,22 +35,33 @@ def rbf(x1: torch.Tensor, x2: torch.Tensor, lengthscale: float, outputscale: flo
     return outputscale * torch.exp(-0.5 * sq.clamp_min(0.0))
 
 
-def _kernel_module(gpytorch):  # noqa: ANN001 - gpytorch module passed in to keep the import lazy
+def _kernel_module(gpytorch):  # noqa: ANN001, ANN202 - gpytorch module passed in to keep the import lazy
     return gpytorch.kernels.ScaleKernel(gpytorch.kernels.RBFKernel())
 
 
+def _minimise(optimizer: torch.optim.Optimizer, loss: Callable[[], torch.Tensor], steps: int) -> None:
+    """``steps`` gradient steps of ``optimizer`` on ``loss()``."""
+    for _ in range(steps):
+        optimizer.zero_grad()
+        value = loss()
+        value.backward()
+        optimizer.step()
+
+
 class _GPBase(Predictor):
-    """Shared parts: parameter checks, hyper-parameter read-out, differentiable mean."""
+    """Shared parts: constraints, hyper-parameter read-out, prediction, differentiable mean and
+    state I/O (subclasses add their posterior arrays, ``_state_arrays``, and the variance)."""
 
     encoding = "onehot"
     differentiable = True
     probabilistic = True
+    extra = "neural"
+    parameter_constraints = {"n_iter": COUNT, "lr": POSITIVE}
+    #: Fitted arrays (attribute ``<key>_``) saved next to the hyper-parameters.
+    _state_arrays: ClassVar[tuple[str, ...]] = ()
 
-    def _check_common(self) -> None:
-        label = self._label()
-        check_int(label, "n_iter", self.n_iter, 1)
-        check_float(label, "lr", self.lr, 0.0, low_open=True)
-        check_seed(label, self.random_state)
+    def _gpytorch(self) -> Any:
+        return require("gpytorch", f"predictor {self._label()!r}")
 
     def _read_hypers(self, model, likelihood) -> None:  # noqa: ANN001
         self.lengthscale_ = float(model.covar_module.base_kernel.lengthscale.detach().reshape(-1)[0])
@@ -80,11 +91,26 @@ class _GPBase(Predictor):
     def weights_t_(self) -> torch.Tensor:
         return torch.as_tensor(self.weights_, dtype=DTYPE)
 
-    def _hyper_state(self) -> dict[str, np.ndarray]:
-        return {"hypers": np.array([self.lengthscale_, self.outputscale_, self.noise_, self.constant_])}
+    def _variance(self, k: torch.Tensor) -> torch.Tensor:
+        """Predictive variance of new measurements from their kernel rows ``k`` to the anchors."""
+        raise NotImplementedError
 
-    def _set_hypers(self, state: dict[str, np.ndarray]) -> None:
+    def _predict(self, X: np.ndarray, return_std: bool) -> Prediction:
+        x = torch.as_tensor(X, dtype=DTYPE)
+        k = rbf(x, self.anchors_t_, self.lengthscale_, self.outputscale_)
+        mean = (self.constant_ + k @ self.weights_t_).numpy()
+        if not return_std:
+            return mean
+        return mean, np.sqrt(np.clip(self._variance(k).numpy(), 0.0, None))
+
+    def _get_state(self) -> dict[str, np.ndarray]:
+        hypers = np.array([self.lengthscale_, self.outputscale_, self.noise_, self.constant_])
+        return {"hypers": hypers, **{key: getattr(self, key + "_") for key in self._state_arrays}}
+
+    def _set_state(self, state: dict[str, np.ndarray]) -> None:
         self.lengthscale_, self.outputscale_, self.noise_, self.constant_ = (float(v) for v in state["hypers"])
+        for key in self._state_arrays:
+            setattr(self, key + "_", np.asarray(state[key], dtype=np.float64))
 
 
 class GP(_GPBase):
@@ -96,29 +122,24 @@ class GP(_GPBase):
     """
 
     name = "gp"
-    min_train_samples = 2
+    _state_arrays = ("anchors", "weights", "chol")
 
     def __init__(self, n_iter: int = 100, lr: float = 0.1, random_state: int | None = 0) -> None:
-        self.n_iter = n_iter
-        self.lr = lr
-        self.random_state = random_state
-
-    def _check_params(self) -> None:
-        self._check_common()
+        self._store_params(locals())
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        gpytorch = require("gpytorch", f"predictor {self._label()!r}")
+        gpytorch = self._gpytorch()
 
         x_t = torch.as_tensor(X, dtype=DTYPE)
         y_t = torch.as_tensor(y, dtype=DTYPE)
 
         class _Exact(gpytorch.models.ExactGP):
-            def __init__(self, likelihood):  # noqa: ANN001
+            def __init__(self, likelihood):  # noqa: ANN001, ANN204
                 super().__init__(x_t, y_t, likelihood)
                 self.mean_module = gpytorch.means.ConstantMean()
                 self.covar_module = _kernel_module(gpytorch)
 
-            def forward(self, x):  # noqa: ANN001
+            def forward(self, x):  # noqa: ANN001, ANN202
                 return gpytorch.distributions.MultivariateNormal(self.mean_module(x), self.covar_module(x))
 
         likelihood = gpytorch.likelihoods.GaussianLikelihood().to(DTYPE)
@@ -129,11 +150,7 @@ class GP(_GPBase):
         mll = gpytorch.mlls.ExactMarginalLogLikelihood(likelihood, model)
         with torch.random.fork_rng():  # gpytorch's stochastic log-det probes (n > 800) use torch's RNG
             torch.manual_seed(seed_int(self.random_state))
-            for _ in range(int(self.n_iter)):
-                opt.zero_grad()
-                loss = -mll(model(x_t), y_t)
-                loss.backward()
-                opt.step()
+            _minimise(opt, lambda: -mll(model(x_t), y_t), int(self.n_iter))
         self._read_hypers(model, likelihood)
         self._posterior(x_t, y_t)
 
@@ -146,24 +163,9 @@ class GP(_GPBase):
         self.weights_ = weights.numpy().copy()
         self.chol_ = chol.numpy().copy()
 
-    def _predict(self, X: np.ndarray, return_std: bool):
-        x = torch.as_tensor(X, dtype=DTYPE)
-        k = rbf(x, self.anchors_t_, self.lengthscale_, self.outputscale_)
-        mean = (self.constant_ + k @ self.weights_t_).numpy()
-        if not return_std:
-            return mean
+    def _variance(self, k: torch.Tensor) -> torch.Tensor:
         v = torch.linalg.solve_triangular(torch.as_tensor(self.chol_), k.T, upper=False)
-        var = self.outputscale_ + self.noise_ - (v * v).sum(0)
-        return mean, np.sqrt(np.clip(var.numpy(), 0.0, None))
-
-    def _get_state(self) -> dict[str, np.ndarray]:
-        return {**self._hyper_state(), "anchors": self.anchors_, "weights": self.weights_, "chol": self.chol_}
-
-    def _set_state(self, state: dict[str, np.ndarray]) -> None:
-        self._set_hypers(state)
-        self.anchors_ = np.asarray(state["anchors"], dtype=np.float64)
-        self.weights_ = np.asarray(state["weights"], dtype=np.float64)
-        self.chol_ = np.asarray(state["chol"], dtype=np.float64)
+        return self.outputscale_ + self.noise_ - (v * v).sum(0)
 
 
 class SparseGP(_GPBase):
@@ -176,21 +178,15 @@ class SparseGP(_GPBase):
     """
 
     name = "sparse_gp"
-    min_train_samples = 2
+    parameter_constraints = {"n_inducing": COUNT}
+    _state_arrays = ("anchors", "weights", "middle")
 
     def __init__(self, n_inducing: int = 64, n_iter: int = 200, lr: float = 0.05,
                  random_state: int | None = 0) -> None:
-        self.n_inducing = n_inducing
-        self.n_iter = n_iter
-        self.lr = lr
-        self.random_state = random_state
-
-    def _check_params(self) -> None:
-        self._check_common()
-        check_int(self._label(), "n_inducing", self.n_inducing, 1)
+        self._store_params(locals())
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        gpytorch = require("gpytorch", f"predictor {self._label()!r}")
+        gpytorch = self._gpytorch()
 
         x_t = torch.as_tensor(X, dtype=DTYPE)
         y_t = torch.as_tensor(y, dtype=DTYPE)
@@ -205,7 +201,7 @@ class SparseGP(_GPBase):
                 self.mean_module = gpytorch.means.ConstantMean()
                 self.covar_module = _kernel_module(gpytorch)
 
-            def forward(self, x):  # noqa: ANN001
+            def forward(self, x):  # noqa: ANN001, ANN202
                 return gpytorch.distributions.MultivariateNormal(self.mean_module(x), self.covar_module(x))
 
         # gpytorch draws the initial variational mean from torch's global RNG: seed a forked one
@@ -217,11 +213,7 @@ class SparseGP(_GPBase):
             likelihood.train()
             opt = torch.optim.Adam(list(model.parameters()) + list(likelihood.parameters()), lr=float(self.lr))
             elbo = gpytorch.mlls.VariationalELBO(likelihood, model, num_data=len(y_t))
-            for _ in range(int(self.n_iter)):
-                opt.zero_grad()
-                loss = -elbo(model(x_t), y_t)
-                loss.backward()
-                opt.step()
+            _minimise(opt, lambda: -elbo(model(x_t), y_t), int(self.n_iter))
         self._read_hypers(model, likelihood)
         strat = model.variational_strategy
         z = strat.inducing_points.detach().clone()
@@ -242,23 +234,8 @@ class SparseGP(_GPBase):
         self.weights_ = weights.numpy().copy()
         self.middle_ = middle.numpy().copy()
 
-    def _predict(self, X: np.ndarray, return_std: bool):
-        x = torch.as_tensor(X, dtype=DTYPE)
-        k = rbf(x, self.anchors_t_, self.lengthscale_, self.outputscale_)
-        mean = (self.constant_ + k @ self.weights_t_).numpy()
-        if not return_std:
-            return mean
-        var = self.outputscale_ + self.noise_ + ((k @ torch.as_tensor(self.middle_)) * k).sum(1)
-        return mean, np.sqrt(np.clip(var.numpy(), 0.0, None))
-
-    def _get_state(self) -> dict[str, np.ndarray]:
-        return {**self._hyper_state(), "anchors": self.anchors_, "weights": self.weights_, "middle": self.middle_}
-
-    def _set_state(self, state: dict[str, np.ndarray]) -> None:
-        self._set_hypers(state)
-        self.anchors_ = np.asarray(state["anchors"], dtype=np.float64)
-        self.weights_ = np.asarray(state["weights"], dtype=np.float64)
-        self.middle_ = np.asarray(state["middle"], dtype=np.float64)
+    def _variance(self, k: torch.Tensor) -> torch.Tensor:
+        return self.outputscale_ + self.noise_ + ((k @ torch.as_tensor(self.middle_)) * k).sum(1)
 
 
 __all__ = ["GP", "SparseGP", "rbf"]

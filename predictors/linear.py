@@ -13,8 +13,10 @@ import numpy as np
 from sklearn.linear_model import LinearRegression as _SkLinear
 from sklearn.linear_model import Ridge as _SkRidge
 
-from ._checks import check_float, check_int, check_seed
-from .base import Predictor
+from nasbench_tools.errors import ParameterError
+
+from .base import Prediction, Predictor
+from .constraints import COUNT, NON_NEGATIVE, POSITIVE
 from .space import Choice
 
 if TYPE_CHECKING:
@@ -34,7 +36,7 @@ def check_onehot_space(label: str, space: "SearchSpace", n_features: int) -> Non
     """The one-hot width of ``space`` must equal the width the predictor was fitted on."""
     width = space.n_slots * space.n_ops
     if width != n_features:
-        raise ValueError(
+        raise ParameterError(
             f"{label}: search space {space.name} has a one-hot width of {width}, "
             f"but the predictor was fitted on {n_features} features"
         )
@@ -49,23 +51,14 @@ class _AffineOnehot(Predictor):
     def _predict_mean(self, X: np.ndarray) -> np.ndarray:
         return X @ self.coef_ + self.intercept_
 
-    def _predict(self, X: np.ndarray, return_std: bool):
+    def _predict(self, X: np.ndarray, return_std: bool) -> Prediction:
         return self._predict_mean(X)
 
     def _torch_function(self, space: "SearchSpace") -> "Callable[[torch.Tensor], torch.Tensor]":
-        import torch
-
-        from .relaxed import relaxed_onehot
+        from .relaxed import affine_onehot
 
         check_onehot_space(self._label(), space, self.n_features_in_)
-        coef = torch.as_tensor(self.coef_, dtype=torch.float64)
-        intercept = float(self.intercept_)
-
-        def fn(w: torch.Tensor) -> torch.Tensor:
-            x = relaxed_onehot(space, w)
-            return x @ coef.to(x.dtype) + intercept
-
-        return fn
+        return affine_onehot(space, self.coef_, float(self.intercept_))
 
     def _get_state(self) -> dict[str, np.ndarray]:
         return {"coef": np.asarray(self.coef_, dtype=np.float64),
@@ -88,10 +81,7 @@ class LinearRegression(_AffineOnehot):
     name = "linear_regression"
 
     def __init__(self, random_state: int | None = 0) -> None:
-        self.random_state = random_state
-
-    def _check_params(self) -> None:
-        check_seed(self._label(), self.random_state)
+        self._store_params(locals())
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         model = _SkLinear(fit_intercept=True).fit(X, y)
@@ -103,15 +93,11 @@ class Ridge(_AffineOnehot):
     """Ridge regression with an (unpenalised) intercept, scikit-learn's solver."""
 
     name = "ridge"
+    parameter_constraints = {"alpha": NON_NEGATIVE}
     tuning_space = {"alpha": Choice(RIDGE_ALPHAS)}
 
     def __init__(self, alpha: float = 1.0, random_state: int | None = 0) -> None:
-        self.alpha = alpha
-        self.random_state = random_state
-
-    def _check_params(self) -> None:
-        check_float(self._label(), "alpha", self.alpha, 0.0)
-        check_seed(self._label(), self.random_state)
+        self._store_params(locals())
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         model = _SkRidge(alpha=float(self.alpha), fit_intercept=True).fit(X, y)
@@ -130,22 +116,11 @@ class BayesianLinearRegression(_AffineOnehot):
 
     name = "bayesian_linear_regression"
     probabilistic = True
+    parameter_constraints = {"alpha_init": POSITIVE, "beta_init": POSITIVE, "max_iter": COUNT, "tol": POSITIVE}
 
     def __init__(self, alpha_init: float = 1.0, beta_init: float = 1.0, max_iter: int = 300,
                  tol: float = 1e-6, random_state: int | None = 0) -> None:
-        self.alpha_init = alpha_init
-        self.beta_init = beta_init
-        self.max_iter = max_iter
-        self.tol = tol
-        self.random_state = random_state
-
-    def _check_params(self) -> None:
-        label = self._label()
-        check_float(label, "alpha_init", self.alpha_init, 0.0, low_open=True)
-        check_float(label, "beta_init", self.beta_init, 0.0, low_open=True)
-        check_int(label, "max_iter", self.max_iter, 1)
-        check_float(label, "tol", self.tol, 0.0, low_open=True)
-        check_seed(label, self.random_state)
+        self._store_params(locals())
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         phi = np.hstack([X, np.ones((len(X), 1))])
@@ -154,7 +129,7 @@ class BayesianLinearRegression(_AffineOnehot):
         eig = np.clip(eig, 0.0, None)
         proj = vecs.T @ (phi.T @ y)  # Phi^T t in the eigenbasis
         alpha, beta = float(self.alpha_init), float(self.beta_init)
-        for it in range(int(self.max_iter)):
+        for it in range(int(self.max_iter)):  # noqa: B007 - it is read after the loop
             inv = 1.0 / (alpha + beta * eig)
             mean = vecs @ (beta * inv * proj)
             gamma = float(np.sum(beta * eig * inv))
@@ -175,7 +150,7 @@ class BayesianLinearRegression(_AffineOnehot):
         self.intercept_ = float(mean[-1])
         self.sigma_ = (vecs * inv) @ vecs.T  # posterior covariance of (coef, bias)
 
-    def _predict(self, X: np.ndarray, return_std: bool):
+    def _predict(self, X: np.ndarray, return_std: bool) -> Prediction:
         mean = self._predict_mean(X)
         if not return_std:
             return mean

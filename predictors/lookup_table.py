@@ -10,21 +10,18 @@ that measures every op in isolation.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
 
-from nasbench_tools.errors import InputDataError, NasbenchError, ParameterError
+from nasbench_tools.errors import InputDataError, ParameterError
 from nasbench_tools.spaces import SearchSpace, get_space
 
-from ._checks import check_float, check_seed
 from .base import CONSTANT_SCALE, Predictor
-from .metrics import kendall_tau
+from .constraints import NO_PARAMS, Constraint, Real, SpaceName, space_of
 
 if TYPE_CHECKING:
     import torch
-
-    from nasbench_tools.datasets import Dataset
 
 
 def decode_onehot(space: SearchSpace, X: np.ndarray, label: str = "lookup_table") -> np.ndarray:
@@ -41,6 +38,28 @@ def decode_onehot(space: SearchSpace, X: np.ndarray, label: str = "lookup_table"
         raise InputDataError(f"{label}: row {row} of X encodes {tuple(int(v) for v in ops[row])}, which is not in "
                          f"{space.name}: {space.explain_invalid(ops[row])}")
     return ops
+
+
+class OpCosts(Constraint):
+    """None, or finite per-op costs for the search space named by parameter ``space``: shape
+    ``(n_ops,)`` (the same on every slot) or ``(n_slots, n_ops)``."""
+
+    def is_valid(self, value: Any, params: Mapping[str, Any] = NO_PARAMS) -> bool:
+        space = space_of(params.get("space"))
+        if value is None or space is None:  # an unknown space is reported by its own constraint
+            return True
+        try:
+            costs = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            return False
+        return costs.shape in ((space.n_ops,), (space.n_slots, space.n_ops)) and bool(np.all(np.isfinite(costs)))
+
+    def describe(self, params: Mapping[str, Any] | None = None) -> str:
+        space = space_of((params or {}).get("space"))
+        if space is None:
+            return "None or finite per-op costs of shape (n_ops,) or (n_slots, n_ops) of the space"
+        return (f"None or finite numbers of shape ({space.n_ops},) or ({space.n_slots}, {space.n_ops}) "
+                f"(space {space.name})")
 
 
 class LookupTable(Predictor):
@@ -63,42 +82,26 @@ class LookupTable(Predictor):
     encoding = "onehot"
     differentiable = True
     min_train_samples = 1
+    needs_space = True
+    parameter_constraints = {"space": SpaceName(), "op_costs": OpCosts(), "base_cost": Real()}
 
     def __init__(self, space: str = "nb201", op_costs: Any = None, base_cost: float = 0.0,
                  random_state: int | None = 0) -> None:
-        self.space = space
-        self.op_costs = op_costs
-        self.base_cost = base_cost
-        self.random_state = random_state
+        self._store_params(locals())
 
-    # ------------------------------------------------------------------ checks
+    @classmethod
+    def fixed_training_set(cls, space: SearchSpace) -> np.ndarray:
+        """The lookup-table architectures of ``space``: its baseline(s) and their one-slot neighbours."""
+        return space.index(space.lut_architectures())
+
     def _space(self) -> SearchSpace:
-        try:
-            return get_space(self.space)
-        except (NasbenchError, TypeError) as exc:
-            raise ParameterError(f"{self._label()}: parameter space={self.space!r} is out of range: {exc}") from None
+        return get_space(self.space)
 
     def _cost_table(self, space: SearchSpace) -> np.ndarray | None:
+        """``op_costs`` as an ``(n_slots, n_ops)`` table (checked by its constraint), or None."""
         if self.op_costs is None:
             return None
-        try:
-            costs = np.asarray(self.op_costs, dtype=np.float64)
-        except (TypeError, ValueError):
-            costs = np.empty(0)
-        if costs.shape == (space.n_ops,):
-            costs = np.broadcast_to(costs, (space.n_slots, space.n_ops))
-        if costs.shape != (space.n_slots, space.n_ops) or not np.all(np.isfinite(costs)):
-            raise ParameterError(
-                f"{self._label()}: parameter op_costs must be finite numbers of shape ({space.n_ops},) or "
-                f"({space.n_slots}, {space.n_ops}) for space {space.name}, got shape {np.shape(self.op_costs)}"
-            )
-        return np.array(costs)
-
-    def _check_params(self) -> None:
-        space = self._space()
-        self._cost_table(space)
-        check_float(self._label(), "base_cost", self.base_cost)
-        check_seed(self._label(), self.random_state)
+        return np.array(np.broadcast_to(np.asarray(self.op_costs, dtype=np.float64), (space.n_slots, space.n_ops)))
 
     # ---------------------------------------------------------------- fitting
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
@@ -153,20 +156,11 @@ class LookupTable(Predictor):
         return X @ self.table_.ravel() + self.offset_
 
     def _torch_function(self, space: SearchSpace) -> "Callable[[torch.Tensor], torch.Tensor]":
-        import torch
-
-        from .relaxed import relaxed_onehot
+        from .relaxed import affine_onehot
 
         if space.name != self.space:
-            raise ValueError(f"{self._label()}: fitted for space {self.space!r}, asked for {space.name!r}")
-        flat = torch.as_tensor(self.table_.ravel(), dtype=torch.float64)
-        offset = float(self.offset_)
-
-        def fn(w: torch.Tensor) -> torch.Tensor:
-            x = relaxed_onehot(space, w)
-            return x @ flat.to(x.dtype) + offset
-
-        return fn
+            raise ParameterError(f"{self._label()}: fitted for space {self.space!r}, asked for {space.name!r}")
+        return affine_onehot(space, self.table_.ravel(), float(self.offset_))
 
     def _get_state(self) -> dict[str, np.ndarray]:
         return {"table": self.table_, "offset": np.asarray(self.offset_)}
@@ -175,22 +169,3 @@ class LookupTable(Predictor):
         self.table_ = np.asarray(state["table"], dtype=np.float64)
         self.offset_ = float(state["offset"])
 
-
-def evaluate_lut(dataset: "Dataset") -> tuple[int, float]:
-    """Fit a lookup table from the measured neighbours of ``dataset``'s baseline(s) and score it.
-
-    Returns the number of architectures measured and Kendall's tau over every architecture of
-    the space with a value.
-    """
-    from nasbench_tools.encodings import encode
-
-    space = dataset.space
-    needed = space.lut_architectures()
-    y = dataset.values[space.index(needed)]
-    if not np.all(np.isfinite(y)):
-        missing = space.format(needed[~np.isfinite(y)])
-        raise ValueError(f"{dataset.id}: the lookup table needs values for {', '.join(missing)}, which are missing")
-    lut = LookupTable(space=space.name).fit(encode(space, needed, "onehot"), y)
-    have = dataset.available
-    pred = lut.predict(encode(space, space.arch(have), "onehot"))
-    return len(needed), kendall_tau(dataset.values[have], pred)

@@ -15,7 +15,7 @@ deterministically (same parameters and seed) on load; neural predictors: their `
 arrays.  A :class:`~predictors.tuning.TunedPredictor` is saved as its ``best_estimator_``.
 
 A file is untrusted input. Before use, :func:`load` checks every metadata field, the parameters
-against the predictor's own constraints (``_check_params``), the sha256 recorded for every state
+against the predictor's declared constraints (``parameter_constraints``), the sha256 recorded for every state
 array, that numeric arrays are finite, and that the refit work of refit-persisted models is
 bounded; native LightGBM/XGBoost models are parsed in a child process first (a malformed model
 string can abort the interpreter); finally a probe prediction must be finite and of the right
@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 import nasbench_tools
-from nasbench_tools.errors import NasbenchError
+from nasbench_tools.errors import PredictorFileError
 from nasbench_tools.utils.io import atomic_write
 
 from ._refit import RefitStateMixin
@@ -65,10 +65,6 @@ FORMAT_NAME = "nasbench-study-predictor"
 FORMAT_VERSION = 1
 META_KEY = "__meta__"
 STATE_PREFIX = "state/"
-
-
-class PredictorFileError(NasbenchError, ValueError):
-    """A predictor file is unreadable, from an incompatible toolkit version or of another class."""
 
 
 def _major(version: str) -> str:
@@ -261,7 +257,7 @@ def _build(path: str | Path, cls: type[Predictor], meta: dict[str, Any]) -> Pred
         raise PredictorFileError(f"{path}: unknown parameter(s) {', '.join(unknown)} for {meta['name']!r}")
     try:
         predictor = cls(**meta["params"])
-        predictor._check_params()
+        predictor.check_params()
     except (ValueError, TypeError) as exc:
         raise PredictorFileError(f"{path}: invalid parameters ({_one_line(exc)})") from None
     predictor.y_mean_ = float(meta["y_mean"])

@@ -113,7 +113,7 @@ class ArchEncoder(TransformerMixin, BaseEstimator):
         width = int(get_encoding(self.encoding).width(self._check()))
         return np.array([f"{self.encoding}{i}" for i in range(width)], dtype=object)
 
-    def __sklearn_tags__(self):  # noqa: D105 - scikit-learn >= 1.6 tag protocol
+    def __sklearn_tags__(self) -> Any:  # scikit-learn >= 1.6 tag protocol
         tags = super().__sklearn_tags__()
         tags.requires_fit = False
         tags.input_tags.string = True
@@ -149,20 +149,20 @@ def arch_pipeline(predictor: Predictor | str, space: SearchSpace | str, style: s
                   **params: Any) -> ArchPipeline:
     """``[ArchEncoder(space, predictor.encoding, style), predictor]`` as an :class:`ArchPipeline`.
 
-    ``predictor`` is an instance or a registry name (built with ``params``); a predictor with a
-    ``space`` parameter (the lookup table) gets the pipeline's space when named, and must match
+    ``predictor`` is an instance or a registry name (built with ``params``); a predictor that
+    ``needs_space`` (e.g. the lookup table) gets the pipeline's space when named, and must match
     it when given as an instance.
     """
     space = as_space(space)
     if isinstance(predictor, str):
         from .registry import get_class
 
-        if "space" in get_class(predictor)._get_param_names():
+        if get_class(predictor).needs_space:
             params.setdefault("space", space.name)
         predictor = make(predictor, **params)
     elif params:
         raise ParameterError("arch_pipeline: params are only used when the predictor is given by name")
-    own = getattr(predictor, "space", space.name)
+    own = predictor.space if getattr(predictor, "needs_space", False) else space.name  # e.g. a TunedPredictor: no space
     if own != space.name:
         raise ParameterError(f"{predictor._label()} was built for space {own!r}, not {space.name!r}")
     encoder = ArchEncoder(space.name, predictor.encoding, style)

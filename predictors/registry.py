@@ -59,7 +59,7 @@ def get_class(name: str) -> type[Predictor]:
         if top in EXTRA_OF_MODULE:  # an optional dependency: say which extra provides it
             raise MissingExtraError(
                 f"predictor {name!r} needs {top}, which is not installed; install it with: "
-                f"pip install 'nasbench-study[{EXTRA_OF_MODULE[top]}]'") from exc
+                f"pip install 'nasbench-study[{EXTRA_OF_MODULE[top]}]'", EXTRA_OF_MODULE[top]) from exc
         if exc.name and module_name.startswith(exc.name):
             raise ImportError(f"predictor {name!r}: its module {module_name} is not available ({exc})") from exc
         raise
@@ -87,7 +87,8 @@ def make(name: str, **params: Any) -> Predictor:
     """A new predictor ``name`` with ``params`` overriding its defaults.
 
     Unknown names and parameter names raise :class:`~nasbench_tools.errors.UnknownNameError`
-    listing the valid ones; out-of-range values raise ``ValueError`` naming the parameter.
+    listing the valid ones; values outside the declared constraints raise
+    :class:`~nasbench_tools.errors.ParameterError` (a ``ValueError``) naming the parameter.
     """
     cls = get_class(name)
     valid = cls._get_param_names()
@@ -97,12 +98,22 @@ def make(name: str, **params: Any) -> Predictor:
             f"predictor {name!r} has no parameter(s) {', '.join(map(repr, unknown))}; valid: {', '.join(valid)}"
         )
     predictor = cls(**params)
-    predictor._check_params()
+    predictor.check_params()
     return predictor
 
 
+def extra_of(name: str) -> str | None:
+    """The pip extra predictor ``name`` needs (its class's ``extra``; None: the core install
+    suffices), also when that extra is missing and the class cannot be imported."""
+    try:
+        return get_class(name).extra
+    except MissingExtraError as exc:
+        return exc.extra
+
+
 def info(name: str) -> dict[str, Any]:
-    """What the toolkit knows about predictor ``name`` without fitting it."""
+    """What the toolkit knows about predictor ``name`` without fitting it: defaults, constraints
+    (``Constraint`` objects, ``describe()`` gives text), tuning space and capabilities."""
     cls = get_class(name)
     defaults = cls().get_params()
     return {
@@ -110,8 +121,12 @@ def info(name: str) -> dict[str, Any]:
         "class": class_path(cls),
         "encoding": cls.encoding,
         "defaults": defaults,
+        "constraints": dict(cls.parameter_constraints),
         "tuning_space": dict(cls.tuning_space),
         "differentiable": bool(cls.differentiable),
         "probabilistic": bool(cls.probabilistic),
         "min_train_samples": int(cls.min_train_samples),
+        "needs_space": bool(cls.needs_space),
+        "uses_sources": bool(cls.uses_sources),
+        "extra": cls.extra,
     }

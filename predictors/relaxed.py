@@ -7,10 +7,13 @@ function equals the numpy encoding of ``nasbench_tools.encodings`` exactly.
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import torch
 
 from nasbench_tools.encodings import graph_layout, path_routes
 from nasbench_tools.encodings.tabular import path_width
+from nasbench_tools.errors import InputDataError
 from nasbench_tools.spaces import SearchSpace
 
 
@@ -18,7 +21,7 @@ def check_weights(space: SearchSpace, w: torch.Tensor) -> torch.Tensor:
     if w.ndim == 2:
         w = w.unsqueeze(0)
     if w.ndim != 3 or tuple(w.shape[1:]) != (space.n_slots, space.n_ops):
-        raise ValueError(
+        raise InputDataError(
             f"architecture weights for {space.name} must have shape (n, {space.n_slots}, {space.n_ops}), "
             f"got {tuple(w.shape)}"
         )
@@ -29,6 +32,18 @@ def relaxed_onehot(space: SearchSpace, w: torch.Tensor) -> torch.Tensor:
     """``(n, n_slots * n_ops)``, the adjacency one-hot layout."""
     w = check_weights(space, w)
     return w.reshape(w.shape[0], -1)
+
+
+def affine_onehot(space: SearchSpace, weights: Any, offset: float) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``relaxed_onehot(space, w) @ weights + offset``: the differentiable form of a model that is
+    affine in the one-hot encoding (linear models, the lookup table)."""
+    coef = torch.as_tensor(weights, dtype=torch.float64)
+
+    def fn(w: torch.Tensor) -> torch.Tensor:
+        x = relaxed_onehot(space, w)
+        return x @ coef.to(x.dtype) + offset
+
+    return fn
 
 
 def relaxed_path(space: SearchSpace, w: torch.Tensor) -> torch.Tensor:
@@ -65,7 +80,7 @@ def relaxed_graph(space: SearchSpace, w: torch.Tensor, global_node: bool = False
     return torch.cat([adj, feats.reshape(n, -1)], dim=1)
 
 
-def hard_weights(space: SearchSpace, ops) -> torch.Tensor:
+def hard_weights(space: SearchSpace, ops: Any) -> torch.Tensor:
     """One-hot architecture weights ``(n, n_slots, n_ops)`` of op-code rows (float64)."""
     ops_t = torch.as_tensor(space.validate(ops), dtype=torch.long)
     return torch.nn.functional.one_hot(ops_t, space.n_ops).to(torch.float64)

@@ -8,6 +8,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from nasbench_tools.errors import ParameterError
+
 
 class Distribution:
     """A hyper-parameter's search range; ``sample`` draws from it with a numpy Generator."""
@@ -21,22 +23,37 @@ class Distribution:
     def describe(self) -> str:
         raise NotImplementedError
 
+    def extremes(self) -> tuple[Any, ...]:
+        """Values that bound what :meth:`sample` returns (range ends, every option): checked
+        against the parameter's constraint (see ``predictors.constraints``)."""
+        raise NotImplementedError
+
 
 @dataclass(frozen=True)
-class Uniform(Distribution):
-    """Real value in ``[low, high]``; ``log=True`` samples uniformly in log space."""
+class _Range(Distribution):
+    """Shared part of the ranges: ``[low, high]``, optionally sampled in log space."""
 
-    low: float
-    high: float
+    low: Any
+    high: Any
     log: bool = False
 
     def __post_init__(self) -> None:
         if not self.low <= self.high or (self.log and self.low <= 0):
-            raise ValueError(f"invalid range [{self.low}, {self.high}] (log={self.log})")
+            raise ParameterError(f"invalid range [{self.low}, {self.high}] (log={self.log})")
+
+    def _log_uniform(self, rng: np.random.Generator, high: float) -> float:
+        return math.exp(rng.uniform(math.log(self.low), math.log(high)))
+
+    def extremes(self) -> tuple[Any, ...]:
+        return (self.low, self.high)
+
+
+class Uniform(_Range):
+    """Real value in ``[low, high]``; ``log=True`` samples uniformly in log space."""
 
     def sample(self, rng: np.random.Generator) -> float:
         if self.log:
-            return float(math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
+            return float(self._log_uniform(rng, self.high))
         return float(rng.uniform(self.low, self.high))
 
     def contains(self, value: Any) -> bool:
@@ -46,21 +63,12 @@ class Uniform(Distribution):
         return f"[{self.low}, {self.high}]" + (" log" if self.log else "")
 
 
-@dataclass(frozen=True)
-class IntUniform(Distribution):
+class IntUniform(_Range):
     """Integer in ``[low, high]`` (inclusive); ``log=True`` samples in log space then rounds."""
-
-    low: int
-    high: int
-    log: bool = False
-
-    def __post_init__(self) -> None:
-        if not self.low <= self.high or (self.log and self.low <= 0):
-            raise ValueError(f"invalid range [{self.low}, {self.high}] (log={self.log})")
 
     def sample(self, rng: np.random.Generator) -> int:
         if self.log:
-            v = math.exp(rng.uniform(math.log(self.low), math.log(self.high + 1)))
+            v = self._log_uniform(rng, self.high + 1)
             return int(min(self.high, max(self.low, math.floor(v))))
         return int(rng.integers(self.low, self.high + 1))
 
@@ -85,6 +93,9 @@ class Choice(Distribution):
 
     def describe(self) -> str:
         return "{" + ", ".join(map(str, self.options)) + "}"
+
+    def extremes(self) -> tuple[Any, ...]:
+        return tuple(self.options)
 
 
 def sample_config(space: Mapping[str, Distribution], rng: np.random.Generator) -> dict[str, Any]:

@@ -25,8 +25,8 @@ from sklearn.model_selection import KFold
 
 from nasbench_tools.errors import ParameterError
 
-from ._checks import check_int, check_seed, seed_int
-from .base import Predictor
+from .base import Prediction, Predictor, seed_int
+from .constraints import COUNT, AnyOf, Int, NoneOr, Options, Real, Seed, check_values
 from .metrics import tuning_score
 from .space import sample_config
 
@@ -40,6 +40,9 @@ DEFAULT_N_CONFIGS = 100
 _DRAWS_PER_CONFIG = 20
 #: Errors a configuration may raise while fitting a fold; it then scores 0.
 _FIT_ERRORS = (ValueError, ArithmeticError, RuntimeError, np.linalg.LinAlgError)
+#: What :func:`tune` accepts for its own options (n_jobs -1: all cores).
+TUNE_CONSTRAINTS = {"n_configs": COUNT, "cv": Int(2), "n_jobs": AnyOf(COUNT, Options(-1)), "random_state": Seed(),
+                    "time_budget_s": NoneOr(Real(0.0))}
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ def _as_predictor(estimator: Predictor | str) -> Predictor:
 def _validate(est: Predictor, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     """``(X, y)`` validated as ``est.fit`` would (on a clone: the caller's estimator is not touched)."""
     X, y = clone(est)._validate_fit(X, y)
-    est._check_params()
+    est.check_params()
     return X, y
 
 
@@ -93,13 +96,8 @@ def tune(estimator: Predictor | str, X: Any, y: Any, *, n_configs: int = DEFAULT
     """
     est = _as_predictor(estimator)
     X, y = _validate(est, X, y)
-    check_int("tune", "n_configs", n_configs, 1)
-    check_int("tune", "cv", cv, 2)
-    if not (isinstance(n_jobs, int) and (n_jobs >= 1 or n_jobs == -1)):
-        raise ParameterError(f"tune: n_jobs={n_jobs!r} is out of range; expected a positive integer or -1 (all cores)")
-    check_seed("tune", random_state)
-    if time_budget_s is not None and not time_budget_s >= 0:
-        raise ParameterError(f"tune: time_budget_s={time_budget_s!r} is out of range; expected a number >= 0 or None")
+    check_values("tune", TUNE_CONSTRAINTS, {"n_configs": n_configs, "cv": cv, "n_jobs": n_jobs,
+                                            "random_state": random_state, "time_budget_s": time_budget_s})
     space = dict(est.tuning_space)
     current = {k: est.get_params()[k] for k in sorted(space)}
     if len(y) < MIN_TUNING_SAMPLES:
@@ -210,7 +208,7 @@ class TunedPredictor(RegressorMixin, BaseEstimator):
             raise NotFittedError("TunedPredictor: call fit() before predict()")
         return self.best_estimator_
 
-    def predict(self, X: Any, return_std: bool = False):
+    def predict(self, X: Any, return_std: bool = False) -> Prediction:
         return self._fitted().predict(X, return_std=return_std)
 
     def torch_function(self, space):  # noqa: ANN001, ANN201 - same signature as Predictor.torch_function

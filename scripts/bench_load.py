@@ -92,7 +92,6 @@ def main() -> None:
     ]
     df = pd.DataFrame(rows)
     df["machine"] = f"{platform.machine()} {platform.python_version()}"
-    sys.path.insert(0, str(REPO))
     from nasbench_tools.utils.io import write_csv_atomic
 
     write_csv_atomic(df, args.out)

@@ -27,15 +27,13 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+import predictors
+from nasbench_tools.datasets import DataStore
+from nasbench_tools.encodings import encode
+from nasbench_tools.utils.io import write_csv_atomic
+from predictors.metrics import kendall_tau
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-import predictors  # noqa: E402
-from nasbench_tools.datasets import DataStore  # noqa: E402
-from nasbench_tools.encodings import encode  # noqa: E402
-from nasbench_tools.utils.io import write_csv_atomic  # noqa: E402
-from predictors.metrics import kendall_tau  # noqa: E402
-
 OUT = REPO / "results" / "bench" / "predictors.csv"
 DEFAULT_DATASET = "hwnas/cifar10/edgegpu_latency"
 DEFAULT_SIZES = (100, 1000)
@@ -46,13 +44,14 @@ log = logging.getLogger("bench_predictors")
 def bench_one(name: str, ds, train: np.ndarray, test: np.ndarray, repeats: int) -> dict:
     space = ds.space
     cls = predictors.get_class(name)
-    if name == "lookup_table":
-        train = space.index(space.lut_architectures())
+    fixed = cls.fixed_training_set(space)  # e.g. the lookup table's neighbour architectures
+    if fixed is not None:
+        train = fixed
     X = encode(space, space.arch(train), cls.encoding)
     X_test = encode(space, space.arch(test), cls.encoding)
     fit_times, query_times, pred = [], [], None
     for _ in range(repeats):
-        p = predictors.make(name, **({"space": space.name} if name == "lookup_table" else {}))
+        p = predictors.make(name, **({"space": space.name} if cls.needs_space else {}))
         t0 = time.perf_counter()
         p.fit(X, ds.values[train])
         t1 = time.perf_counter()

@@ -4,9 +4,9 @@
    ``--jobs`` local processes (default 2).
 2. On a sample of cells (every subset size, std 0.5, one dataset): seconds per selection of
    (a) the vectorised engine, (b) the engine called one selection at a time, (c) the plain
-   per-point reference of the tests, and (d) one ``numpy.argsort`` of the subset (lower bound).
-   Each is extrapolated to the paper grid's composition (55,000 selections per size) to give the
-   ratios against the measured grid time.
+   per-point reference (``simulation/reference.py``), and (d) one ``numpy.argsort`` of the
+   subset (lower bound). Each is extrapolated to the paper grid's composition (55,000 selections
+   per size) to give the ratios against the measured grid time.
 
 Writes ``results/bench/simulation.csv`` (one row per measurement, medians of ``--repeats``).
 """
@@ -20,35 +20,47 @@ import statistics
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
+from nasbench_tools.datasets import DataStore
+from nasbench_tools.runner import make_executor
+from nasbench_tools.utils.io import write_csv_atomic
+from simulation.deviations import sample_deviations
+from simulation.engine import simulate_cell
+from simulation.grid import PAPER_SIZES, preset_config, run_simulation
+from simulation.problem import HARD_DATASETS, SelectionProblem, load_problem
+from simulation.reference import reference_scores
+from simulation.subsets import draw_subsets
 
-from nasbench_tools.datasets import DataStore  # noqa: E402
-from nasbench_tools.runner import make_executor  # noqa: E402
-from simulation.deviations import sample_deviations  # noqa: E402
-from simulation.engine import simulate_cell  # noqa: E402
-from simulation.grid import PAPER_SIZES, preset_config, run_simulation  # noqa: E402
-from simulation.problem import HARD_DATASETS, load_problem  # noqa: E402
-from simulation.subsets import draw_subsets  # noqa: E402
-from test_simulation_reference import reference_scores  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 SAMPLE_STD = 0.5
 SAMPLE_DATASET = HARD_DATASETS[0]
 
 
-def _median_time(fn, repeats: int) -> float:
+def _median_time(fn: Callable[[], object], repeats: int) -> float:
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+def _one_at_a_time(problem: SelectionProblem, size: int, n: int, rng: np.random.Generator) -> None:
+    """``n`` selections, one engine call each."""
+    for _ in range(n):
+        simulate_cell(problem, size, SAMPLE_STD, 1, rng)
+
+
+def _argsort_rows(keys: np.ndarray) -> None:
+    for k in keys:
+        np.argsort(k)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,10 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     for size in PAPER_SIZES:
         n_one = max(5, args.sample_trials // 20)
         per_sel = {
-            "engine_batched": _median_time(lambda: simulate_cell(problem, size, SAMPLE_STD, args.sample_trials, rng),
+            "engine_batched": _median_time(partial(simulate_cell, problem, size, SAMPLE_STD, args.sample_trials, rng),
                                            args.repeats) / args.sample_trials,
-            "engine_one_at_a_time": _median_time(
-                lambda: [simulate_cell(problem, size, SAMPLE_STD, 1, rng) for _ in range(n_one)], args.repeats) / n_one,
+            "engine_one_at_a_time": _median_time(partial(_one_at_a_time, problem, size, n_one, rng),
+                                                 args.repeats) / n_one,
         }
         rows_idx = draw_subsets(rng, problem.size, size, args.reference_trials)
         acc, hw = problem.accuracy[rows_idx], problem.hardware[rows_idx]
@@ -96,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             reference_scores(acc[t], hw[t], pred[t], fast=True)
         per_sel["reference_per_point"] = (time.perf_counter() - t0) / args.reference_trials
         keys = rng.random((200, size))
-        per_sel["argsort_lower_bound"] = _median_time(lambda: [np.argsort(k) for k in keys], args.repeats) / len(keys)
+        per_sel["argsort_lower_bound"] = _median_time(partial(_argsort_rows, keys), args.repeats) / len(keys)
         for name, s in per_sel.items():
             totals[name] += s * per_size
             rows.append(dict(measure=name, subset_size=size, seconds=s * per_size, selections=per_size,
@@ -114,11 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"paper grid measured: {grid_seconds:.0f} s with {args.jobs} processes "
               f"(batched engine estimate {engine_1core:.0f} s on one core)")
     frame["machine"] = f"{platform.machine()} {os.cpu_count()} cpus, numpy {np.__version__}"
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    frame.to_csv(tmp, index=False)
-    os.replace(tmp, out)
+    out = write_csv_atomic(frame, args.out)
     print(f"wrote {out}")
     return 0
 

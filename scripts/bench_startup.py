@@ -6,7 +6,8 @@ Runs, interleaved round by round so that machine load hits every command alike, 
 ``nasbench-study data list`` (which reads and checksums every benchmark file), each in a fresh
 process. Prints the median wall time of each, its ratio to ``python -c pass`` and the median CPU
 time (user + system of the child: what the command costs on an idle core, which wall time under
-shared-machine load does not show), and writes ``results/bench/startup.csv``. Target (issue 11): ``--version`` and ``data list`` at most 1.5 s.
+shared-machine load does not show), and writes ``results/bench/startup.csv``. Target (issue 11):
+``--version`` and ``data list`` at most 1.5 s.
 
 Usage: NASBENCH_DATA=../shared/benchmarks python scripts/bench_startup.py [--repeats 7]
 """
@@ -25,10 +26,9 @@ from pathlib import Path
 
 import pandas as pd
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-from nasbench_tools.utils.io import write_csv_atomic  # noqa: E402 - after the path set-up
+from nasbench_tools.utils.io import write_csv_atomic
 
+REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "results" / "bench" / "startup.csv"
 TARGET_SECONDS = 1.5
 #: The installed console script beside this interpreter (else ``python -m nasbench_tools``).
@@ -47,10 +47,9 @@ TARGETED = ("nasbench-study --version", "nasbench-study data list")
 
 def time_once(args: list[str]) -> tuple[float, float]:
     """Wall and CPU time of one fresh process running ``args`` (output discarded, failure raises)."""
-    env = dict(os.environ, PYTHONPATH=str(REPO))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run(args, check=True, cwd=REPO, env=env,
+    subprocess.run(args, check=True, cwd=REPO,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

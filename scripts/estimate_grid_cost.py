@@ -13,17 +13,17 @@ Usage: python scripts/estimate_grid_cost.py --results results/quick/results.csv 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from nasbench_tools.spaces import get_space
+from nasbench_tools.study.spec import preset
+from predictors import get_class
+from nasbench_tools.utils.io import write_csv_atomic
 
-from nasbench_tools.study.spec import preset  # noqa: E402
-from nasbench_tools.utils.io import write_csv_atomic  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 BENCH = REPO / "results" / "bench" / "predictors.csv"
 OUT = REPO / "results" / "bench" / "grid_cost.csv"
@@ -57,7 +57,6 @@ def power_law(points: pd.DataFrame) -> tuple[float, float]:
 
 def n_configurations(name: str, cap: int) -> int:
     """How many configurations the tuner can draw: the cap, or the size of a finite space."""
-    from predictors import get_class
     from predictors.space import Choice
 
     space = get_class(name).tuning_space
@@ -83,7 +82,8 @@ def main() -> None:
         if pts.empty:
             continue
         a, b = power_law(pts)
-        sizes = (25,) if name == "lookup_table" else spec.sizes_for(name)
+        fixed = get_class(name).fixed_training_set(get_space("nb201"))  # the study's space
+        sizes = (len(fixed),) if fixed is not None else spec.sizes_for(name)
         fit = sum(a * n**b for n in sizes)
         tuned = name in spec.tuning.predictors
         configs = n_configurations(name, spec.tuning.max_configs) if tuned else 0

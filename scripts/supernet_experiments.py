@@ -28,13 +28,12 @@ import pandas as pd
 from nasbench_tools.supernet import TrainConfig, train_supernet
 from nasbench_tools.supernet.config import DEFAULT_EPOCHS, space_name
 from nasbench_tools.supernet.evaluate import evaluate_checkpoint
+from nasbench_tools.supernet.miniature_report import METRICS
 from nasbench_tools.supernet.trainer import CHECKPOINT_NAME, LOG_NAME
 from nasbench_tools.utils.io import write_csv_atomic
 
 #: Split epochs of Chapter 6 (protocol §4).
 PAPER_SPLITS = {"nb201": (125, 140, 145, 150, 155, 160, 175, 200), "nbmacro": (25, 30, 35, 38, 40, 42, 45, 47)}
-METRICS = ["kendall_tau", "kendall_tau_top50", "top1_truth", "top5_truth", "top10_truth",
-           "top1_improvement", "top5_improvement", "top10_improvement"]
 log = logging.getLogger("chapter6")
 
 
@@ -61,7 +60,7 @@ def evaluate(args, ck: Path, out_csv: Path) -> dict:
 
 
 def aggregate(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    g = df.groupby(keys)[METRICS]
+    g = df.groupby(keys)[list(METRICS)]
     return g.mean().add_suffix("_mean").join(g.std().add_suffix("_std")).join(g.size().rename("n")).reset_index()
 
 

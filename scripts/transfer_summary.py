@@ -2,7 +2,8 @@
 
 Usage: python scripts/transfer_summary.py [results/transfer]
 Writes into the folder: summary.csv (group x strategy x k), per_target.csv (every target x
-strategy x k), summary.md (the tables plus the issue's targets checked), tau_vs_k.png (one panel
+strategy x k), spearman_k10.csv (Spearman's rho at k = 10 per HW-NAS-Bench latency device, the
+statistic HELP reports), summary.md (the tables plus the issue's targets checked), tau_vs_k.png (one panel
 per target group) and versions.json (library versions of the run).
 """
 
@@ -36,6 +37,9 @@ CPU_TARGET = (20, 0.85)
 #: From this k on, the transfer predictor should never be below the lookup table on any target.
 LUT_FROM_K = 25
 TRANSFER = ("transfer_gp", "transfer_gp_suggested")
+#: HELP (Lee et al., NeurIPS 2021): mean Spearman's rho on its six unseen NAS-Bench-201 devices
+#: with 10 measurements each, the published anchor of issue 13 (its device split, not these).
+HELP_K, HELP_RHO = 10, 0.932
 
 
 def to_markdown(df: pd.DataFrame) -> str:
@@ -101,6 +105,16 @@ def figure(table: pd.DataFrame, out: Path) -> None:
     save_figure(fig, out, "tau_vs_k", formats=("png",))
 
 
+def help_comparison(df: pd.DataFrame) -> pd.DataFrame:
+    """Spearman's rho at k = HELP_K on each HW-NAS-Bench latency device (mean over its image
+    datasets and the seeds), per strategy: the statistic HELP reports."""
+    lat = df[df.dataset.map(group_of) == GROUPS[0][0]]
+    lat = lat[lat.train_size == HELP_K].assign(device=lambda d: d.dataset.str.split("/").str[2])
+    table = lat.groupby(["device", "predictor"]).spearman.mean().unstack("predictor")
+    table.loc["mean"] = table.mean()
+    return table.round(3)
+
+
 def run_versions(out: Path) -> dict:
     """Library versions recorded by the run (``results.csv.config.json``), else the current ones."""
     try:
@@ -143,6 +157,10 @@ def main(folder: str) -> None:
         fh.write("### The issue's targets\n\n" + "\n".join(target_checks(per)) + "\n\n")
         k20 = per[(per.train_size == 20) | (per.predictor == LUT)].pivot_table(index="dataset", columns="predictor",
                                                              values="kendall_tau").round(3)
+        rho = help_comparison(df)
+        write_csv_atomic(rho.reset_index(), out / "spearman_k10.csv", index=False)
+        fh.write(f"### Spearman's rho at k = {HELP_K}, HW-NAS-Bench latency (HELP reports {HELP_RHO} on its six unseen "
+                 "NB201 devices with 10 measurements; a different device split)\n\n" + to_markdown(rho) + "\n\n")
         fh.write("### Per target at k = 20 (lookup table: its 25 NB201 / 19 TransNAS micro architectures)\n\n" + to_markdown(k20) + "\n")
     figure(table, out)
     with atomic_write(out / "versions.json") as fh:  # the versions the grid ran under, not this script's

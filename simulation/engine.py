@@ -55,7 +55,8 @@ def full_space_reference(problem: SelectionProblem) -> float:
     return float(reference_points(problem.accuracy[None], problem.hardware[None], problem.reference_rule)[0])
 
 
-def single_selection(problem: SelectionProblem, size: int, std: float, rng: np.random.Generator):
+def single_selection(problem: SelectionProblem, size: int, std: float,
+                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """One selection with its masks and values, for plots (Figures 5.5, A.6)."""
     check_cell(problem, size, std, 1)
     rows = draw_subsets(rng, problem.size, size, 1)

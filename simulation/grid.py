@@ -1,32 +1,38 @@
-"""The simulation grid: presets, seeded tasks (one per dataset, subset size and std), runs."""
+"""The simulation grid: its configuration and presets, and seeded tasks (one per dataset, subset
+size and std). The grid runs as an experiment of the shared contract
+(:class:`simulation.experiment.SelectionSimulation`); :func:`run_simulation` and
+:func:`run_preset` are thin wrappers of it."""
 
 from __future__ import annotations
 
 import logging
 import zlib
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from nasbench_tools.datasets import DataStore
-from nasbench_tools.errors import ParameterError, UnknownNameError
-from nasbench_tools.runner import Executor, ResultsFile, SerialExecutor, run_grid
-from nasbench_tools.runner.results import DATA_FIELD
+from nasbench_tools.dissertation import SIMULATION_STDS, SIMULATION_SUBSET_SIZES
+from nasbench_tools.errors import ParameterError
+from nasbench_tools.runner.config import ExperimentConfig
 
 from .engine import simulate_cell
 from .metrics import METRIC_COLUMNS
 from .problem import HARD_DATASETS, MODES, SelectionProblem, load_problem
+
+if TYPE_CHECKING:
+    from nasbench_tools.runner import Executor
 
 log = logging.getLogger(__name__)
 
 RESULTS_NAME = "simulation.csv"
 KEY_COLUMNS = ("dataset", "subset_size", "std")
 COLUMNS = ("dataset", "accuracy_dataset", "subset_size", "std", "trial") + METRIC_COLUMNS
-PAPER_SIZES = (100, 500, 1000, 2000, 5000, 15625)
-PAPER_STDS = tuple(round(0.1 * i, 10) for i in range(11))
+PAPER_SIZES = SIMULATION_SUBSET_SIZES
+PAPER_STDS = SIMULATION_STDS
 #: Digits the std is rounded to inside a seed (so 0.30000000000000004 and 0.3 seed alike).
 STD_SEED_SCALE = 10**6
 
@@ -36,8 +42,12 @@ def _is_int(value: Any) -> bool:
 
 
 @dataclass(frozen=True)
-class SimulationConfig:
-    """Everything that determines the rows of a simulation run."""
+class SimulationConfig(ExperimentConfig):
+    """Everything that determines the rows of a simulation run (``name``: the preset's).
+
+    Its fingerprint is the stored config of runs made before the experiment contract (the
+    name as ``preset``, plus ``kind``), so their folders resume.
+    """
 
     datasets: tuple[str, ...] = HARD_DATASETS
     sizes: tuple[int, ...] = PAPER_SIZES
@@ -45,7 +55,8 @@ class SimulationConfig:
     trials: int = 1000
     seed: int = 0
     mode: str = "default"
-    preset: str = "custom"
+
+    kind: ClassVar[str] = "simulation"
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -65,27 +76,38 @@ class SimulationConfig:
         for what, values in (("datasets", self.datasets), ("sizes", self.sizes), ("stds", self.stds)):
             if len(set(values)) != len(values):
                 raise ParameterError(f"{what} list a value twice: {list(values)}")
+        # plain Python numbers: std 0 and 0.0 are one configuration (and one fingerprint)
+        object.__setattr__(self, "sizes", tuple(int(n) for n in self.sizes))
+        object.__setattr__(self, "stds", tuple(float(x) for x in self.stds))
 
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d.update(datasets=list(self.datasets), sizes=list(self.sizes), stds=list(self.stds), kind="simulation")
-        return d
+    def fingerprint(self) -> dict[str, Any]:
+        """The grid's fields, the preset name (``preset``) and ``kind``: what runs stored before."""
+        return {**super().fingerprint(), "preset": self.name, "kind": self.kind}
 
     @property
     def n_selections(self) -> int:
         return len(self.datasets) * len(self.sizes) * len(self.stds) * self.trials
 
 
+def _preset(name: str, what: str, **fields: Any) -> SimulationConfig:
+    """A preset whose description states its grid (computed, so it cannot disagree)."""
+    c = SimulationConfig(name=name, **fields)
+    shape = (f"{len(c.datasets)} datasets x {len(c.sizes)} subset sizes x {len(c.stds)} deviation stds x "
+             f"{c.trials} trials ({c.n_selections:,} selections)")
+    return replace(c, description=f"{what}: {shape}")
+
+
 PRESETS: dict[str, SimulationConfig] = {
-    "paper": SimulationConfig(preset="paper"),
-    "quick": SimulationConfig(sizes=(100, 1000), stds=(0.0, 0.2, 0.5, 1.0), trials=20, preset="quick"),
+    "paper": _preset("paper", "Figures 5.5-5.7 and A.5-A.7 of the dissertation"),
+    "quick": _preset("quick", "a miniature of the paper grid", sizes=(100, 1000), stds=(0.0, 0.2, 0.5, 1.0), trials=20),
 }
 
 
 def preset_config(name: str, mode: str = "default", **overrides: Any) -> SimulationConfig:
-    if name not in PRESETS:
-        raise UnknownNameError(f"unknown simulation preset {name!r}; known: {', '.join(PRESETS)}")
-    return replace(PRESETS[name], mode=mode, **overrides)
+    """Preset ``name`` (looked up now, so a replaced preset counts) in ``mode``, with ``overrides``."""
+    from .experiment import SelectionSimulation
+
+    return replace(SelectionSimulation.preset(name), mode=mode, **overrides)
 
 
 def cell_rng(seed: int, dataset: str, size: int, std: float) -> np.random.Generator:
@@ -120,6 +142,11 @@ def run_task(task: SimulationTask) -> pd.DataFrame:
     return frame[list(COLUMNS)]
 
 
+def task_weight(task: SimulationTask) -> float:
+    """Relative cost of a cell (selections x subset size), for the progress bar's ETA."""
+    return float(task.trials * task.size)
+
+
 def make_tasks(config: SimulationConfig, store: DataStore | None = None) -> list[SimulationTask]:
     store = store or DataStore()
     problems = [load_problem(d, mode=config.mode, store=store) for d in config.datasets]
@@ -131,30 +158,21 @@ def make_tasks(config: SimulationConfig, store: DataStore | None = None) -> list
             for p in problems for size in config.sizes for std in config.stds]
 
 
-def run_config(config: SimulationConfig, tasks: list[SimulationTask], store: DataStore) -> dict[str, Any]:
-    """The results file's configuration: the grid plus the sha256 of every data file it reads."""
-    ids = sorted({i for t in tasks for i in (t.problem.hardware_id, t.problem.accuracy_id)})
-    return {**config.to_dict(), DATA_FIELD: store.data_checksums(ids)}
-
-
 def run_simulation(config: SimulationConfig, out_dir: str | Path, *, executor: Executor | None = None,
                    resume: bool = True, overwrite: bool = False, progress: bool = True,
                    store: DataStore | None = None) -> Path:
-    """Run (or resume) a grid into ``out_dir/simulation.csv``; returns the CSV path.
+    """Run (or resume) a grid into ``out_dir/simulation.csv`` (and ``config.toml``); returns the CSV.
 
     ``resume`` continues a run of the same configuration (another one is refused, naming the
     fields); ``overwrite`` deletes the previous results first.
     """
-    store = store or DataStore()
-    tasks = make_tasks(config, store)
-    path = Path(out_dir) / RESULTS_NAME
-    results = ResultsFile(path, COLUMNS, KEY_COLUMNS, run_config(config, tasks, store))
-    summary = run_grid(tasks, run_task, results, executor or SerialExecutor(), resume=resume, overwrite=overwrite,
-                       progress=progress,
-                       desc=f"simulate {config.preset} ({config.mode})",
-                       unit_weight=lambda t: t.trials * t.size)
-    log.info("%s: %d tasks (%d resumed) in %.1f s", path, summary.total, summary.skipped, summary.seconds)
-    return path
+    from nasbench_tools.runner.experiment import run_experiment
+
+    from .experiment import SelectionSimulation
+
+    [summary] = run_experiment(SelectionSimulation(), config, out_dir, store=store, executor=executor,
+                               resume=resume, overwrite=overwrite, progress=progress)
+    return Path(summary.path)
 
 
 def run_preset(preset: str, out_dir: str | Path, *, mode: str = "default", executor: Executor | None = None,
@@ -162,14 +180,15 @@ def run_preset(preset: str, out_dir: str | Path, *, mode: str = "default", execu
                data_dir: str | Path | None = None, report: bool = True) -> Path:
     """Run a preset and (by default) write its report to ``out_dir/report``; for
     ``nasbench-study reproduce``. Returns the results CSV."""
+    store = DataStore(data_dir)
     path = run_simulation(preset_config(preset, mode), out_dir, executor=executor, resume=resume,
-                          overwrite=overwrite, progress=progress, store=DataStore(data_dir))
+                          overwrite=overwrite, progress=progress, store=store)
     if report:
         from .report import write_report
 
-        write_report(path, Path(out_dir) / "report", data_dir=data_dir)
+        write_report(path, Path(out_dir) / "report", store=store)
     return path
 
 
 __all__ = ["COLUMNS", "KEY_COLUMNS", "PRESETS", "SimulationConfig", "SimulationTask", "cell_rng", "make_tasks",
-           "preset_config", "run_preset", "run_simulation", "run_task"]
+           "preset_config", "run_preset", "run_simulation", "run_task", "task_weight"]

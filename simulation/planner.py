@@ -19,7 +19,7 @@ from nasbench_tools.datasets import DataStore
 
 from .engine import full_space_reference, simulate_cell
 from .grid import cell_rng
-from .problem import load_problem
+from .problem import SelectionProblem, load_problem
 
 #: Bisection settings for the std that gives a requested Kendall's tau.
 TAU_SUBSET = 1000
@@ -52,7 +52,7 @@ DEFAULT_PLAN_TRAIN_SIZE = 20
 MIN_PLAN_TAU = 1e-3
 
 
-def std_for_tau(problem, tau: float, seed: int = 0) -> float:
+def std_for_tau(problem: SelectionProblem, tau: float, seed: int = 0) -> float:
     """Deviation std whose simulated mean Kendall's tau equals ``tau`` (monotone, bisection)."""
     if not 0 < tau <= 1:
         raise ValueError(f"--predictor-tau must be in (0, 1], got {tau}")

@@ -4,6 +4,11 @@ Default mode keeps each architecture's own pair. Mode ``original-code`` reproduc
 experiments (protocol §3): the architectures ordered by the text of their op-code tuples receive
 the hardware values sorted ascending (the pairing is broken), with the original deviation variant
 and the reference point taken from the whole subset.
+
+Pairing (:func:`accuracy_id`): a HW-NAS-Bench dataset goes with the NAS-Bench-201 test accuracy
+of its image dataset (protocol §3); a metric of a custom table (``custom/<table>/<metric>``, any
+search space) goes with the same table's ``accuracy`` column; any other pairing is explicit
+(``load_problem(..., accuracy=<dataset ID>)``).
 """
 
 from __future__ import annotations
@@ -13,29 +18,30 @@ from dataclasses import dataclass
 import numpy as np
 
 from nasbench_tools.datasets import DataStore, Dataset
+from nasbench_tools.dissertation import HARD_HWNAS_DATASETS
 from nasbench_tools.errors import DataFormatError, UnknownNameError
 
 MODES = ("default", "original-code")
-#: The five "hard" HW-NAS-Bench datasets of the paper (protocol §2).
-HARD_DATASETS = (
-    "hwnas/ImageNet16-120/raspi4_latency",
-    "hwnas/cifar100/pixel3_latency",
-    "hwnas/cifar10/edgegpu_latency",
-    "hwnas/cifar100/edgegpu_energy",
-    "hwnas/ImageNet16-120/eyeriss_arithmetic_intensity",
-)
+#: The five "hard" HW-NAS-Bench datasets of the paper (protocol §2; nasbench_tools.dissertation).
+HARD_DATASETS = HARD_HWNAS_DATASETS
+#: The column of a custom table that its other (hardware) columns are paired with.
+CUSTOM_ACCURACY_COLUMN = "accuracy"
 #: How many offending architectures an error message lists.
 MAX_NAMED = 5
 
 
 def accuracy_id(hardware_id: str) -> str:
-    """The NB201 test-accuracy dataset paired with a HW-NAS-Bench dataset ID."""
+    """The accuracy dataset paired with a hardware dataset ID: the NB201 test accuracy of a
+    HW-NAS-Bench dataset's image dataset, or a custom table's own ``accuracy`` column."""
     parts = hardware_id.split("/")
-    if len(parts) != 3 or parts[0] != "hwnas":
-        raise UnknownNameError(
-            f"cannot pair {hardware_id!r} with an accuracy dataset; expected hwnas/<image dataset>/<metric>"
-        )
-    return f"nb201/{parts[1]}/test_accuracy"
+    if len(parts) == 3 and parts[0] == "hwnas":
+        return f"nb201/{parts[1]}/test_accuracy"
+    if len(parts) == 3 and parts[0] == "custom" and parts[2] != CUSTOM_ACCURACY_COLUMN:
+        return f"custom/{parts[1]}/{CUSTOM_ACCURACY_COLUMN}"
+    raise UnknownNameError(
+        f"cannot pair {hardware_id!r} with an accuracy dataset; expected hwnas/<image dataset>/<metric>, "
+        f"custom/<table>/<metric> of a table with an {CUSTOM_ACCURACY_COLUMN!r} column, or an explicit accuracy="
+    )
 
 
 @dataclass(frozen=True)
@@ -123,11 +129,15 @@ def make_problem(accuracy: np.ndarray, hardware: np.ndarray, *, mode: str = "def
 
 def load_problem(hardware_id: str, *, mode: str = "default", store: DataStore | None = None,
                  accuracy: str | None = None) -> SelectionProblem:
-    """The problem of one HW-NAS-Bench dataset with its image dataset's NB201 accuracy."""
+    """The problem of one hardware dataset with its accuracy (``accuracy``: a dataset ID; default
+    :func:`accuracy_id`)."""
     store = store or DataStore()
     acc_id = accuracy or accuracy_id(hardware_id)
     hw_ds = store.load(hardware_id)
-    acc_ds = store.load(acc_id)
+    try:
+        acc_ds = store.load(acc_id)
+    except UnknownNameError as exc:
+        raise UnknownNameError(f"cannot pair {hardware_id!r} with the accuracy dataset {acc_id!r}: {exc}") from None
     return problem_from_datasets(acc_ds, hw_ds, mode=mode)
 
 

@@ -70,6 +70,11 @@ def fit_predictions(problem_id: str, predictor: str, train_size: int, seed: int,
         raise ParameterError(f"training size {train_size} for {problem_id}: must be below the {len(avail)} architectures with values")
     train = rng.choice(avail, size=train_size, replace=False)
     model = registry.make(predictor)
+    if model.needs_space:
+        model.set_params(space=ds.space.name)
+    fixed = type(model).fixed_training_set(ds.space)  # e.g. the lookup table's neighbour architectures
+    if fixed is not None:
+        train = fixed
     from predictors.transfer.study import prepare_transfer  # transfer predictors: sources, suggested design
 
     suggested = prepare_transfer(model, store, problem_id, ds.values, avail, train_size, seed)

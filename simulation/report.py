@@ -9,24 +9,27 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from nasbench_tools.datasets import DataStore
-from nasbench_tools.errors import DataFormatError
-from nasbench_tools.utils.figures import save_figure, subplots
+from nasbench_tools.dissertation import PUBLISHED_SIMULATION
+from nasbench_tools.runner.results import CONFIG_SUFFIX
+from nasbench_tools.utils.figures import subplots
 from nasbench_tools.utils.io import write_csv_atomic
+from nasbench_tools.utils.report import read_results, save_figure_with_data
 
 from .deviations import sample_deviations
 from .engine import single_selection
 from .grid import COLUMNS
-from .metrics import METRIC_COLUMNS
-from .problem import load_problem
+from .metrics import METRIC_COLUMNS, SelectionScores
+from .problem import SelectionProblem, load_problem
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 log = logging.getLogger(__name__)
@@ -48,18 +51,13 @@ def short(dataset: str) -> str:
 
 
 def _save(fig: "Figure", out: Path, name: str, table: pd.DataFrame, files: list[Path]) -> None:
-    files.extend(save_figure(fig, out, name))
-    files.append(write_csv_atomic(table, out / f"{name}.csv"))
+    files.extend(save_figure_with_data(fig, out, name, table))
 
 
 def load_results(path: Path) -> tuple[pd.DataFrame, dict]:
-    if not path.is_file():
-        raise DataFormatError(f"{path}: results file not found")
-    df = pd.read_csv(path)
-    missing = [c for c in COLUMNS if c not in df.columns]
-    if missing:
-        raise DataFormatError(f"{path}: not a simulation results file (missing columns {', '.join(missing)})")
-    cfg_path = path.with_name(path.name + ".config.json")
+    """The rows of a simulation run (at least one) and its stored configuration ({} without one)."""
+    df = read_results(path, COLUMNS, "simulation", run_command="nasbench-study simulate run")
+    cfg_path = path.with_name(path.name + CONFIG_SUFFIX)
     config = json.loads(cfg_path.read_text())["config"] if cfg_path.is_file() else {}
     return df, config
 
@@ -126,18 +124,18 @@ def figure_5_7(df: pd.DataFrame, out: Path, files: list[Path]) -> pd.DataFrame:
     return t
 
 
-def _selection_points(acc, hw, noisy, scores) -> pd.DataFrame:
+def _selection_points(acc: np.ndarray, hw: np.ndarray, noisy: np.ndarray, scores: SelectionScores) -> pd.DataFrame:
     return pd.DataFrame({"hardware_true": hw, "hardware_predicted": noisy, "accuracy": acc,
                          "selected": scores.selected[0], "selected_pareto": scores.selected_pareto[0],
                          "true_front": scores.true_front[0]})
 
 
-def _front_step(ax, hw, acc, **kw) -> None:
+def _front_step(ax: "Axes", hw: np.ndarray, acc: np.ndarray, **kw: Any) -> None:
     order = np.argsort(hw, kind="stable")
     ax.step(hw[order], acc[order], where="post", **kw)
 
 
-def _plot_selection(axes, pts: pd.DataFrame, scores, title: str) -> None:
+def _plot_selection(axes: tuple["Axes | None", "Axes"], pts: pd.DataFrame, scores: SelectionScores, title: str) -> None:
     left, right = axes
     sel = pts["selected"].to_numpy()
     front = pts["true_front"].to_numpy()
@@ -169,7 +167,7 @@ def _plot_selection(axes, pts: pd.DataFrame, scores, title: str) -> None:
     right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), frameon=False, fontsize=8)
 
 
-def figure_5_5(problem, seed: int, out: Path, files: list[Path]) -> None:
+def figure_5_5(problem: SelectionProblem, seed: int, out: Path, files: list[Path]) -> None:
     rng = np.random.default_rng(seed)
     size = min(EXAMPLE_SIZE, problem.size)
     acc, hw, noisy, scores = single_selection(problem, size, EXAMPLE_STD, rng)
@@ -179,7 +177,7 @@ def figure_5_5(problem, seed: int, out: Path, files: list[Path]) -> None:
     _save(fig, out, "fig5_5_selection_example", pts, files)
 
 
-def figure_a6(problem, seed: int, out: Path, files: list[Path]) -> bool:
+def figure_a6(problem: SelectionProblem, seed: int, out: Path, files: list[Path]) -> bool:
     rng = np.random.default_rng(seed + 1)
     size = min(EXAMPLE_SIZE, problem.size)
     for _ in range(A6_MAX_TRIES):
@@ -215,7 +213,7 @@ def figure_a5(real_deviations: np.ndarray | None, real_label: str, out: Path, fi
         ax.set_title(label, fontsize=9)
         ax.set_xlabel("prediction - truth (standardised units)")
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), frameon=False, fontsize=8)
-        rows += [{"panel": label, "bin_left": l, "bin_right": r, "density": d} for l, r, d in zip(edges[:-1], edges[1:], dens)]
+        rows += [{"panel": label, "bin_left": lo, "bin_right": hi, "density": d} for lo, hi, d in zip(edges[:-1], edges[1:], dens)]
     np.atleast_1d(axes)[0].set_ylabel("density")
     _save(fig, out, "figA5_deviation_distributions", pd.DataFrame(rows), files)
 
@@ -253,11 +251,7 @@ def figure_a7(df: pd.DataFrame, real: pd.DataFrame | None, out: Path, files: lis
 
 
 #: Values read off the published figures (protocol §3), averaged over datasets and subset sizes.
-PUBLISHED = (
-    ("kendall_tau", 0.2, 0.88), ("kendall_tau", 0.4, 0.78), ("kendall_tau", 1.0, 0.57),
-    ("mra_all", 0.1, 1.1), ("mra_all", 1.0, 2.5), ("mra_pareto", 0.2, 0.5), ("mra_pareto", 1.0, 2.4),
-    ("hypervolume_full_space", 0.0, 4.2),
-)
+PUBLISHED = PUBLISHED_SIMULATION
 
 
 def published_comparison(df: pd.DataFrame) -> pd.DataFrame:
@@ -276,9 +270,11 @@ def published_comparison(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_report(results: Path, out: Path, *, data_dir: str | Path | None = None, real: str | Path | None = None,
-                 seed: int | None = None) -> list[Path]:
-    """Write every figure (PNG, PDF, CSV) and ``aggregated.csv``; returns the files."""
+def write_report(results: Path, out: Path, *, store: DataStore | None = None, data_dir: str | Path | None = None,
+                 real: str | Path | None = None, seed: int | None = None) -> list[Path]:
+    """Write every figure (PNG, PDF, CSV) and ``aggregated.csv``; returns the files. The data come
+    from ``store`` (else a store of ``data_dir``); a results file without rows is refused before
+    ``out`` is created."""
     df, config = load_results(Path(results))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -290,7 +286,7 @@ def write_report(results: Path, out: Path, *, data_dir: str | Path | None = None
     files.append(write_csv_atomic(published_comparison(df), out / "comparison_published.csv"))
     mode = config.get("mode", "default")
     seed = int(config.get("seed", 0)) if seed is None else seed
-    store = DataStore(data_dir)
+    store = store or DataStore(data_dir)
     problem = load_problem(sorted(df["dataset"].unique())[0], mode=mode, store=store)
     figure_5_5(problem, seed, out, files)
     figure_a6(problem, seed, out, files)

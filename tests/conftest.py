@@ -1,4 +1,5 @@
-"""Shared fixtures: the real benchmark data (NASBENCH_DATA, else ../shared/benchmarks)."""
+"""Shared fixtures: the real benchmark data (NASBENCH_DATA, else ../shared/benchmarks), and the
+finished runs the bad-input tests damage (made once per session)."""
 
 from __future__ import annotations
 
@@ -29,3 +30,12 @@ def data_dir() -> Path:
 def store(data_dir: Path) -> DataStore:
     """One DataStore for the whole session (tables are parsed once)."""
     return DataStore(data_dir)
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> dict[str, Path]:
+    """Finished runs of every command that writes results (``tests/bad_input_support.py``); tests copy
+    what they damage, so one set serves every ``tests/test_bad_input_*.py`` file."""
+    from bad_input_support import make_world
+
+    return make_world(tmp_path_factory.mktemp("world"))

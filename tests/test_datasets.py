@@ -87,6 +87,15 @@ def test_unknown_dataset_ids(store: DataStore) -> None:
         store.load("hwnas/cifar10")
 
 
+def test_benchmarks_name_their_files_and_refuse_unknown_names(store: DataStore) -> None:
+    assert store.benchmarks == ("hwnas", "nb201", "transnas-micro", "transnas-macro", "nbmacro")
+    assert store.files_of("nb201") == ["nas-bench-201/nats_bench.csv"] and len(store.files_of("hwnas")) == 3
+    assert store.table("nbmacro").space is get_space("nbmacro")
+    for call in (store.table, store.files_of):
+        with pytest.raises(UnknownNameError, match="unknown benchmark 'nb101'; known: hwnas, nb201, .*custom/<name>"):
+            call("nb101")
+
+
 def test_transnas_macro_without_official_file_says_so(data_dir: Path, tmp_path: Path) -> None:
     s = isolated_store(data_dir, tmp_path)
     with pytest.raises(DataFileNotFoundError, match="not available offline"):

@@ -130,3 +130,17 @@ def test_relaxed_path_gradients_match_finite_differences() -> None:
     assert torch.autograd.gradcheck(lambda x: relaxed_path(space, x) @ proj, (w,))
     with pytest.raises(ValueError, match=r"shape \(n, 6, 5\)"):
         relaxed_onehot(space, torch.zeros(2, 6, 4))
+
+
+# ------------------------------------------------------- the study's predictor groups (dissertation)
+def test_the_papers_predictor_lists_follow_the_registry() -> None:
+    """The lists ``nasbench_tools.dissertation`` keeps agree with what the predictors declare."""
+    from nasbench_tools.dissertation import CONNECTIVITY_PREDICTORS, PAPER_PREDICTORS, PAPER_TUNED
+    from predictors import available, get_class
+
+    assert len(PAPER_PREDICTORS) == 18 and list(PAPER_PREDICTORS) == [p for p in available() if p in PAPER_PREDICTORS]
+    encodings = {p: get_encoding(get_class(p).encoding) for p in PAPER_PREDICTORS}
+    assert set(CONNECTIVITY_PREDICTORS) == {p for p, e in encodings.items() if e.connectivity}
+    assert all(encodings[p].applies(get_space("transnas-macro")) for p in PAPER_PREDICTORS
+               if p not in CONNECTIVITY_PREDICTORS)  # Figure 5.3b's 14 run on the sequential space
+    assert set(PAPER_TUNED) <= set(PAPER_PREDICTORS) and all(get_class(p).tuning_space for p in PAPER_TUNED)

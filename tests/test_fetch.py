@@ -31,7 +31,7 @@ class _Server:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server API
+            def do_GET(self) -> None:
                 server.requests.append(self.path)
                 body = server.routes.get(self.path)
                 if body is None:

@@ -1,12 +1,17 @@
-"""The package as users get it: the wheel installed non-editable into fresh virtual
-environments outside the checkout, used from another directory.
+"""The package as users get it: the wheel installed non-editable into a fresh virtual
+environment outside the checkout, used from another directory.
 
-Two installs: one with the ``boosting`` and ``report`` extras (the CLI's study, report and
-simulator; a LightGBM fit), and a core-only one (no extras: the data layer, a ridge fit, a tiny
-simulation, and one-line "install the extra" errors for the rest). A third check installs the
-wheel with ``pip install --target`` (no ``sys.prefix`` data files): the packaged manifest must
-still be found. Building and installing needs the package index (or pip's cache); these tests
-take about two minutes, most of it pip.
+One environment, two stages: first the wheel alone (the core: the data layer, a ridge fit, a tiny
+simulation, and one-line "install the extra" errors for the rest; no optional library may come
+with it), then the ``boosting`` and ``report`` extras added on top, as a user would (the CLI's
+study, report and simulator; a LightGBM fit). A third check installs the wheel with ``pip install
+--target`` (no ``sys.prefix`` data files): the packaged manifest must still be found.
+
+Speed without testing less: the environment is made without its own pip (this interpreter's pip
+installs into it with ``--python``) and packages are installed with ``--no-compile`` (Python
+compiles what it imports); the core-only observations are all made by one fixture before the
+extras are added, so the order of the tests does not matter. Installing needs the package index
+(or pip's cache); the module takes about a minute, most of it pip.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +34,37 @@ REPO = Path(__file__).resolve().parents[1]
 INSTALL_TIMEOUT_S = 900
 #: Longest one command of the installed package may take.
 COMMAND_TIMEOUT_S = 300
+#: The optional libraries (every extra's imports) that a core install must not bring.
+OPTIONAL = ("torch", "xgboost", "lightgbm", "ngboost", "gpytorch", "matplotlib", "dask")
+#: What the core-only fixture prints in the fresh environment: the optional libraries present, a
+#: ridge fit's MAE against the spread, the error of each predictor that needs an extra, a simulation.
+CORE_SCRIPT = textwrap.dedent("""
+    import importlib.util, json, sys, numpy as np, predictors
+    from nasbench_tools.datasets import DataStore
+    from nasbench_tools.encodings import encode
+    from nasbench_tools.errors import MissingExtraError
+    from simulation import SimulationConfig, run_simulation
+    present = [m for m in sys.argv[1:] if importlib.util.find_spec(m)]
+    d = DataStore().load("hwnas/cifar10/edgegpu_latency")
+    X, y = encode(d.space, d.archs(), "onehot"), d.values
+    order = np.random.default_rng(0).permutation(len(y))
+    tr, te = order[:300], order[300:]
+    r = predictors.make("ridge").fit(X[tr], y[tr])
+    mae = float(np.mean(np.abs(r.predict(X[te]) - y[te])))
+    extras = {}
+    for name in ("xgboost", "gp", "gcn"):
+        try:
+            predictors.make(name).fit(X[:20], y[:20])
+            extras[name] = "fitted"
+        except MissingExtraError as exc:
+            extras[name] = str(exc)
+    cfg = SimulationConfig(datasets=("hwnas/cifar10/edgegpu_latency",), sizes=(100,), stds=(0.5,), trials=2)
+    path = run_simulation(cfg, "core-sim", progress=False)
+    import pandas as pd
+    rows = len(pd.read_csv(path))
+    print(json.dumps({"present": present, "mae": mae, "spread": float(np.mean(np.abs(y[te] - y[te].mean()))),
+                      "extras": extras, "rows": rows}))
+""")
 
 
 def _clean_env(data_dir: Path | None) -> dict[str, str]:
@@ -50,6 +87,26 @@ def _base_python() -> str:
     return getattr(sys, "_base_executable", sys.executable)
 
 
+def _pip_install(python: Path, *args: str) -> None:
+    """This interpreter's pip installing into the environment of ``python`` (which has no pip of its own)."""
+    _run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-compile", *args],
+         cwd=python.parent, env=_clean_env(None), timeout=INSTALL_TIMEOUT_S)
+
+
+def _last_json(proc: subprocess.CompletedProcess) -> dict:
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@dataclass(frozen=True)
+class Installed:
+    """A virtual environment with the wheel: its python, its ``nasbench-study`` and the environment to run them in."""
+
+    venv: Path
+    python: str
+    cli: str
+    env: dict[str, str]
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
@@ -60,35 +117,49 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return wheels[0]
 
 
-def _venv(root: Path, wheel: Path, extras: str) -> Path:
-    venv = root / "venv"
-    env = _clean_env(None)
-    _run([_base_python(), "-m", "venv", str(venv)], cwd=root, env=env)
-    spec = f"{wheel}[{extras}]" if extras else str(wheel)
-    _run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", spec], cwd=root, env=env, timeout=INSTALL_TIMEOUT_S)
-    return venv
-
-
 @pytest.fixture(scope="module")
 def elsewhere(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A working directory outside the checkout (so nothing is imported from it)."""
     return tmp_path_factory.mktemp("user-project")
 
 
-def _assert_installed_copy(python: Path, cwd: Path, env: dict[str, str], venv: Path) -> None:
+def _assert_installed_copy(installed: Installed, cwd: Path) -> None:
     code = "import nasbench_tools, predictors, simulation; print(nasbench_tools.__file__, predictors.__file__, simulation.__file__)"
-    files = _run([str(python), "-c", code], cwd, env).stdout.split()
+    files = _run([installed.python, "-c", code], cwd, installed.env).stdout.split()
     for f in files:
-        assert Path(f).is_relative_to(venv), f"{f} is not the installed copy in {venv}"
+        assert Path(f).is_relative_to(installed.venv), f"{f} is not the installed copy in {installed.venv}"
 
 
-def _installed(root: Path, wheel: Path, extras: str, elsewhere: Path, data_dir: Path) -> tuple[Path, str, dict[str, str]]:
-    """A fresh venv with the wheel (and ``extras``): its python, its CLI, and the environment to run them in."""
-    venv = _venv(root, wheel, extras)
-    py = venv / "bin" / "python"
-    env = _clean_env(data_dir)
-    _assert_installed_copy(py, elsewhere, env, venv)
-    return py, str(venv / "bin" / "nasbench-study"), env
+@pytest.fixture(scope="module")
+def core(wheel: Path, elsewhere: Path, tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Installed:
+    """A fresh venv with the wheel and nothing else (its install requirements)."""
+    venv = tmp_path_factory.mktemp("venv") / "venv"
+    _run([_base_python(), "-m", "venv", "--without-pip", str(venv)], cwd=venv.parent, env=_clean_env(None))
+    installed = Installed(venv, str(venv / "bin" / "python"), str(venv / "bin" / "nasbench-study"), _clean_env(data_dir))
+    _pip_install(venv / "bin" / "python", str(wheel))
+    _assert_installed_copy(installed, elsewhere)
+    return installed
+
+
+@pytest.fixture(scope="module")
+def core_only(core: Installed, elsewhere: Path) -> dict[str, subprocess.CompletedProcess]:
+    """Everything the core-only test checks, run before :func:`with_extras` changes the environment."""
+    return {
+        "script": _run([core.python, "-c", CORE_SCRIPT, *OPTIONAL], elsewhere, core.env),
+        "version": _run([core.cli, "--version"], elsewhere, core.env),
+        "data_list": _run([core.cli, "data", "list"], elsewhere, core.env),
+        # --help of a torch command: works, or names the extra in one line (checked in the test)
+        "supernet_help": subprocess.run([core.cli, "supernet", "train", "--help"], cwd=elsewhere, env=core.env,
+                                        capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S),
+    }
+
+
+@pytest.fixture(scope="module")
+def with_extras(core: Installed, core_only: dict, wheel: Path, elsewhere: Path) -> Installed:
+    """The same venv after ``pip install 'nasbench-study[boosting,report]'`` (the core-only checks ran first)."""
+    _pip_install(Path(core.python), f"{wheel}[boosting,report]")
+    _assert_installed_copy(core, elsewhere)
+    return core
 
 
 def test_wheel_contains_every_module(wheel: Path) -> None:
@@ -103,14 +174,31 @@ def test_wheel_contains_every_module(wheel: Path) -> None:
     assert any(n.endswith("dist-info/licenses/LICENSE") or n.endswith("dist-info/LICENSE") for n in names)
 
 
-def test_installed_with_extras(wheel: Path, elsewhere: Path, tmp_path_factory: pytest.TempPathFactory,
-                               data_dir: Path) -> None:
-    py, cli, env = _installed(tmp_path_factory.mktemp("full"), wheel, "boosting,report", elsewhere, data_dir)
+def test_core_install_without_extras(core_only: dict[str, subprocess.CompletedProcess]) -> None:
+    result = _last_json(core_only["script"])
+    assert result["present"] == [], f"core install pulled optional libraries: {result['present']}"
+    assert result["mae"] < result["spread"]
+    assert result["rows"] > 0
+    assert "nasbench-study[boosting]" in result["extras"]["xgboost"]
+    assert "nasbench-study[neural]" in result["extras"]["gp"]
+    assert "nasbench-study[neural]" in result["extras"]["gcn"]
+
+    assert core_only["version"].stdout.strip()
+    assert "hwnas/cifar10/edgegpu_latency" in core_only["data_list"].stdout
+    proc = core_only["supernet_help"]
+    # --help of a torch command still works or names the extra in one line, never a traceback
+    assert "Traceback" not in proc.stderr
+    if proc.returncode != 0:
+        assert proc.returncode == 2 and "nasbench-study[neural]" in proc.stderr
+
+
+def test_installed_with_extras(with_extras: Installed, elsewhere: Path) -> None:
+    py, cli, env = with_extras.python, with_extras.cli, with_extras.env
 
     from nasbench_tools import __version__
 
     assert __version__ in _run([cli, "--version"], elsewhere, env).stdout
-    assert __version__ in _run([str(py), "-m", "nasbench_tools.cli", "--version"], elsewhere, env).stdout
+    assert __version__ in _run([py, "-m", "nasbench_tools.cli", "--version"], elsewhere, env).stdout
     verify = _run([cli, "data", "verify"], elsewhere, env).stdout
     assert "ok" in verify
 
@@ -135,7 +223,7 @@ def test_installed_with_extras(wheel: Path, elsewhere: Path, tmp_path_factory: p
     sim = pd.read_csv(elsewhere / "tiny-sim" / "simulation.csv")
     assert len(sim) > 0 and sim["mra_all"].ge(0).all() and sim["kendall_tau"].between(-1, 1).all()
 
-    fit = _run([str(py), "-c", textwrap.dedent("""
+    fit = _run([py, "-c", textwrap.dedent("""
         import json, numpy as np, predictors
         from nasbench_tools.datasets import DataStore
         from nasbench_tools.encodings import encode
@@ -153,62 +241,12 @@ def test_installed_with_extras(wheel: Path, elsewhere: Path, tmp_path_factory: p
     assert maes["lgb"] < maes["spread"] and maes["ridge"] < maes["spread"]
 
 
-def test_core_install_without_extras(wheel: Path, elsewhere: Path, tmp_path_factory: pytest.TempPathFactory,
-                                     data_dir: Path) -> None:
-    py, cli, env = _installed(tmp_path_factory.mktemp("core"), wheel, "", elsewhere, data_dir)
-    missing = _run([str(py), "-c", "import importlib.util as u; print([m for m in ('torch', 'xgboost', 'lightgbm', "
-                    "'ngboost', 'gpytorch', 'matplotlib', 'dask') if u.find_spec(m)])"], elsewhere, env).stdout
-    assert missing.strip() == "[]", f"core install pulled optional libraries: {missing}"
-
-    out = _run([str(py), "-c", textwrap.dedent("""
-        import json, numpy as np, predictors
-        from nasbench_tools.datasets import DataStore
-        from nasbench_tools.encodings import encode
-        from nasbench_tools.errors import MissingExtraError
-        from simulation import SimulationConfig, run_simulation
-        d = DataStore().load("hwnas/cifar10/edgegpu_latency")
-        X, y = encode(d.space, d.archs(), "onehot"), d.values
-        order = np.random.default_rng(0).permutation(len(y))
-        tr, te = order[:300], order[300:]
-        r = predictors.make("ridge").fit(X[tr], y[tr])
-        mae = float(np.mean(np.abs(r.predict(X[te]) - y[te])))
-        extras = {}
-        for name in ("xgboost", "gp", "gcn"):
-            try:
-                predictors.make(name).fit(X[:20], y[:20])
-                extras[name] = "fitted"
-            except MissingExtraError as exc:
-                extras[name] = str(exc)
-        cfg = SimulationConfig(datasets=("hwnas/cifar10/edgegpu_latency",), sizes=(100,), stds=(0.5,), trials=2)
-        path = run_simulation(cfg, "core-sim", progress=False)
-        import pandas as pd
-        rows = len(pd.read_csv(path))
-        print(json.dumps({"mae": mae, "spread": float(np.mean(np.abs(y[te] - y[te].mean()))),
-                          "extras": extras, "rows": rows}))
-    """)], elsewhere, env).stdout
-    result = json.loads(out.strip().splitlines()[-1])
-    assert result["mae"] < result["spread"]
-    assert result["rows"] > 0
-    assert "nasbench-study[boosting]" in result["extras"]["xgboost"]
-    assert "nasbench-study[neural]" in result["extras"]["gp"]
-    assert "nasbench-study[neural]" in result["extras"]["gcn"]
-
-    assert _run([cli, "--version"], elsewhere, env).stdout.strip()
-    _run([cli, "data", "list"], elsewhere, env)
-    proc = subprocess.run([cli, "supernet", "train", "--help"], cwd=elsewhere, env=env, capture_output=True, text=True,
-                          timeout=COMMAND_TIMEOUT_S)
-    # --help of a torch command still works or names the extra in one line, never a traceback
-    assert "Traceback" not in proc.stderr
-    if proc.returncode != 0:
-        assert proc.returncode == 2 and "nasbench-study[neural]" in proc.stderr
-
-
 def test_target_install_finds_packaged_manifest(wheel: Path, elsewhere: Path, tmp_path_factory: pytest.TempPathFactory,
                                                 data_dir: Path) -> None:
     target = tmp_path_factory.mktemp("target") / "site"
     env = _clean_env(data_dir)
-    _run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)], elsewhere, env,
-         timeout=INSTALL_TIMEOUT_S)
+    _run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-compile", "--target", str(target), str(wheel)],
+         elsewhere, env, timeout=INSTALL_TIMEOUT_S)
     env["PYTHONPATH"] = str(target)
     code = ("from nasbench_tools.datasets import DataStore; import nasbench_tools; "
             "s = DataStore(); print(nasbench_tools.__file__, len(s.files.manifest), len(s.load('nb201/cifar10/test_accuracy').values))")

@@ -11,6 +11,7 @@ import torch
 from nasbench_tools.cli import main
 from nasbench_tools.datasets import DataStore
 from nasbench_tools.latency import table as table_mod
+from nasbench_tools.latency.studies import read_isolated
 from nasbench_tools.spaces import get_space
 
 #: Tiny, fast protocol for tests (the timing values themselves are not asserted).
@@ -66,7 +67,7 @@ def test_table_has_the_custom_format_and_the_environment(measured, data_dir):
 
 def test_table_feeds_predictors_study_runner_and_simulator(measured, data_dir, tmp_path):
     from predictors.convenience import fit_architectures
-    from predictors.lookup_table import evaluate_lut
+    from nasbench_tools.study.lut import evaluate_lut
     from simulation import make_problem, simulate_cell
 
     from nasbench_tools.study.runner import load_results, run_study
@@ -163,6 +164,10 @@ def test_isolated_op_costs_through_the_cli(tmp_path):
         encode(space, rows, "onehot"), np.arange(3.0))
     np.testing.assert_allclose(lut.predict(encode(space, rows, "onehot")),
                                base + table[np.arange(6), rows.astype(int)].sum(axis=1))
+    iso = read_isolated(out, "nb201")  # what the latency studies read: the costs and the meta beside them
+    np.testing.assert_allclose(np.nan_to_num(iso.op_costs), table, rtol=1e-15)  # pandas' parser: last digit
+    assert iso.base_cost == pytest.approx(base, rel=1e-15)
+    assert iso.parts > 0 and iso.wall_s > 0 and (tmp_path / "isolated_ops.json").is_file()
 
 
 @pytest.mark.parametrize("space,archs", [("transnas-micro", "random:2"), ("transnas-macro", "random:2"),

@@ -11,7 +11,8 @@ from nasbench_tools.cli.lut import PAPER_TABLE_5_1, complete_hwnas_ids
 from nasbench_tools.datasets import HWNAS_DATASETS
 from nasbench_tools.encodings import encode
 from nasbench_tools.spaces import get_space
-from predictors.lookup_table import LookupTable, evaluate_lut
+from nasbench_tools.study.lut import evaluate_lut
+from predictors.lookup_table import LookupTable
 
 LUT_SIZES = {"nb201": 25, "transnas-macro": 21, "transnas-micro": 19, "nbmacro": 17}
 
@@ -68,7 +69,7 @@ def test_user_supplied_op_costs():
     table[0] *= 2
     lut2 = LookupTable(op_costs=table.tolist()).fit(encode(space, archs[:2]), [1.0, 2.0])
     np.testing.assert_allclose(lut2.predict(encode(space, archs)), expected - 2.0 + table[0, archs[:, 0]] / 2)
-    with pytest.raises(ValueError, match=r"op_costs .*shape \(5,\) or \(6, 5\)"):
+    with pytest.raises(ValueError, match=r"parameter op_costs=.*shape \(5,\) or \(6, 5\)"):
         predictors.make("lookup_table", op_costs=[1.0, 2.0])
 
 

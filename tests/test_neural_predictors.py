@@ -9,7 +9,6 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 import torch
-from scipy.stats import kendalltau
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
@@ -311,12 +310,6 @@ def test_nao_handles_ops_unseen_in_training(split):
     np.testing.assert_allclose(got, full.predict(Xt), rtol=1e-9, atol=1e-9 * full.y_scale_)
 
 
-# ------------------------------------------------------------ accuracy, protocol defaults
-@pytest.mark.parametrize("name", list(CLASSES))
-def test_protocol_defaults_rank_held_out_architectures(name, split):
-    """Trained on 200 random architectures, Kendall's tau > 0.5 on 625 held-out ones."""
-    est = CLASSES[name]()
-    est.fit(split.X(est.encoding, split.train), split.values[split.train])
-    tau = kendalltau(est.predict(split.X(est.encoding, split.test)), split.values[split.test])[0]
-    assert tau > TAU_MIN, f"{name}: tau {tau:.3f}"
+# Accuracy with the protocol defaults (tau > 0.5 on 625 held-out architectures after 200) is
+# checked for every registered predictor in tests/test_predictors_contract.py.
 

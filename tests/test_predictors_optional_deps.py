@@ -54,6 +54,9 @@ SCRIPT = textwrap.dedent(f"""
         except MissingExtraError as exc:
             assert "[boosting]" in str(exc), exc
             print("missing", name, "boosting")
+    from predictors.registry import extra_of
+    for name in predictors.available():  # the extra is known even where the class cannot be imported
+        print("extra", name, extra_of(name))
     assert not any(m in sys.modules for m in {BLOCKED!r})
 """)
 
@@ -68,3 +71,7 @@ def test_core_predictors_without_optional_extras():
         assert f"missing {name} neural" in lines
     for name in ("xgboost", "lightgbm", "ngboost"):
         assert f"missing {name} boosting" in lines
+    import predictors
+
+    for name in predictors.available():  # what a missing import reports matches the class's declaration
+        assert f"extra {name} {predictors.get_class(name).extra}" in lines, name

@@ -48,14 +48,14 @@ class WeightedSum(MessagePassing):
     def __init__(self, flow: str) -> None:
         super().__init__(aggr="add", flow=flow)
 
-    def forward(self, x, edge_index, w):  # noqa: ANN001, ANN201
+    def forward(self, x, edge_index, w):
         return self.propagate(edge_index, x=x, w=w)
 
-    def message(self, x_j, w):  # noqa: ANN001, ANN201
+    def message(self, x_j, w):
         return w.unsqueeze(-1) * x_j
 
 
-def gcn_by_message_passing(net, batch) -> torch.Tensor:  # noqa: ANN001
+def gcn_by_message_passing(net, batch) -> torch.Tensor:
     """The GCN predictor's forward pass written as message passing: forward direction = mean over
     the node and its successors, backward direction = weighted mean over the node and its
     predecessors (weights 1 / out-degree of the sender), as the row-normalised dense matrices."""

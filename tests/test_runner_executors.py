@@ -14,7 +14,7 @@ from nasbench_tools.runner import DaskExecutor, ProcessExecutor, SerialExecutor,
 from simulation.grid import SimulationConfig, make_tasks, run_simulation, run_task
 
 TINY = SimulationConfig(datasets=("hwnas/cifar10/edgegpu_latency", "hwnas/cifar100/pixel3_latency"),
-                        sizes=(100, 500), stds=(0.0, 0.5), trials=12, seed=3, preset="test")
+                        sizes=(100, 500), stds=(0.0, 0.5), trials=12, seed=3, name="test")
 
 
 def _slow_square(x: int) -> int:

@@ -117,19 +117,24 @@ def _cli(args: list[str], **kw) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
 
 
-def test_killed_run_resumes_to_exactly_the_uninterrupted_rows(tmp_path):
-    args = ["simulate", "run", "--preset", "quick", "--trials", "80", "--no-progress"]
-    killed = tmp_path / "killed"
-    proc = _cli(args + ["--out", str(killed)])
-    journal = killed / "simulation.csv.journal"
-    deadline = time.time() + 120
+def kill_mid_run(args: list[str], journal: Path, blocks: int, timeout_s: float = 180) -> None:
+    """Start the command line ``args`` in a process and SIGKILL it once ``journal`` records
+    ``blocks`` committed tasks (failing if the run ends first)."""
+    proc = _cli(args)
+    deadline = time.time() + timeout_s
     while time.time() < deadline and proc.poll() is None:
-        if journal.exists() and len(journal.read_text().splitlines()) >= 3:
+        if journal.exists() and len(journal.read_text().splitlines()) >= blocks:
             break
-        time.sleep(0.05)
+        time.sleep(0.02)
     assert proc.poll() is None, "the run finished before it could be killed; make it longer"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+
+
+def test_killed_run_resumes_to_exactly_the_uninterrupted_rows(tmp_path):
+    args = ["simulate", "run", "--preset", "quick", "--trials", "80", "--no-progress"]
+    killed = tmp_path / "killed"
+    kill_mid_run(args + ["--out", str(killed)], killed / "simulation.csv.journal", 3)
     partial = pd.read_csv(killed / "simulation.csv")
     assert 0 < len(partial) < 5 * 2 * 4 * 80
     resumed = _cli(args + ["--out", str(killed)])

@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from nasbench_tools.cli import main
 from simulation.grid import COLUMNS, PRESETS, preset_config, run_preset
@@ -72,7 +71,7 @@ def test_run_preset_function_for_reproduce(tmp_path, data_dir, monkeypatch):
     import simulation.grid as grid
 
     monkeypatch.setitem(grid.PRESETS, "quick", grid.PRESETS["quick"].__class__(
-        datasets=grid.PRESETS["quick"].datasets[:1], sizes=(100,), stds=(0.0, 0.5), trials=3, preset="quick"))
+        datasets=grid.PRESETS["quick"].datasets[:1], sizes=(100,), stds=(0.0, 0.5), trials=3, name="quick"))
     path = run_preset("quick", tmp_path, progress=False, data_dir=data_dir)
     assert len(pd.read_csv(path)) == 6
     assert (tmp_path / "report" / "fig5_6_mra_vs_std.png").is_file()

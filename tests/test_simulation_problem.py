@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from nasbench_tools.datasets import Dataset
+from nasbench_tools.datasets import Dataset, DataStore
 from nasbench_tools.errors import DataFormatError, UnknownNameError
+from nasbench_tools.spaces import get_space
 from simulation.engine import simulate_cell
 from simulation.problem import HARD_DATASETS, accuracy_id, load_problem, make_problem, problem_from_datasets, text_order
 
@@ -112,3 +114,23 @@ def test_the_five_hard_datasets_load(store):
     for d in HARD_DATASETS:
         p = load_problem(d, store=store)
         assert p.accuracy_id == accuracy_id(d) and p.size == 15625
+
+
+def test_custom_tables_pair_with_their_own_accuracy_column(tmp_path):
+    assert accuracy_id("custom/lab/latency_ms") == "custom/lab/accuracy"
+    with pytest.raises(UnknownNameError, match="cannot pair 'custom/lab/accuracy'"):
+        accuracy_id("custom/lab/accuracy")
+    space = get_space("nb201-onlyconv")  # 64 architectures: a complete table is small
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"arch": space.format(space.enumerate()), "space": space.name,
+                          "latency_ms": rng.uniform(1, 2, space.size), "accuracy": rng.uniform(80, 90, space.size)})
+    (tmp_path / "custom").mkdir()
+    frame.to_csv(tmp_path / "custom" / "lab.csv", index=False)
+    frame.drop(columns="accuracy").to_csv(tmp_path / "custom" / "noacc.csv", index=False)
+    store = DataStore(tmp_path, env={})
+    p = load_problem("custom/lab/latency_ms", store=store)
+    assert p.accuracy_id == "custom/lab/accuracy" and p.size == 64
+    np.testing.assert_array_equal(np.sort(p.accuracy), np.sort(frame["accuracy"].to_numpy()))
+    with pytest.raises(UnknownNameError, match="cannot pair 'custom/noacc/latency_ms' with the accuracy dataset "
+                                               "'custom/noacc/accuracy': custom table 'noacc'"):
+        load_problem("custom/noacc/latency_ms", store=store)

@@ -1,83 +1,15 @@
-"""A plain per-trial, per-point reference of the selection scores, and property tests that the
-vectorised engine agrees with it exactly (selection sets) on random inputs with ties.
-
-The reference follows the definitions literally (dominance checked against every other point);
-``scripts/bench_simulation.py`` also times it as the per-selection baseline.
-"""
+"""The vectorised engine agrees exactly (selection sets, scores) with the plain per-point
+reference of ``simulation/reference.py`` on random inputs with ties, and small cases by hand."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.stats import kendalltau
 
-from simulation.metrics import HV_ACCURACY_SCALE, REFERENCE_FACTOR, score
+from simulation.metrics import score
+from simulation.reference import reference_scores
 
 N_CASES = 60
-
-
-def dominated_by_any(acc: np.ndarray, cost: np.ndarray, i: int, members: np.ndarray) -> bool:
-    """Is point i dominated (higher-or-equal accuracy, lower-or-equal cost, one strictly) by a member?"""
-    for j in np.flatnonzero(members):
-        if acc[j] >= acc[i] and cost[j] <= cost[i] and (acc[j] > acc[i] or cost[j] < cost[i]):
-            return True
-    return False
-
-
-def pareto_mask(acc: np.ndarray, cost: np.ndarray, members: np.ndarray | None = None) -> np.ndarray:
-    members = np.ones(len(acc), dtype=bool) if members is None else members
-    return np.array([bool(members[i]) and not dominated_by_any(acc, cost, i, members) for i in range(len(acc))])
-
-
-def pareto_mask_fast(acc: np.ndarray, cost: np.ndarray, members: np.ndarray | None = None) -> np.ndarray:
-    """Same as :func:`pareto_mask`, vectorised over the other points only (for large n)."""
-    members = np.ones(len(acc), dtype=bool) if members is None else members
-    a, c = acc[members], cost[members]
-    out = np.zeros(len(acc), dtype=bool)
-    for i in np.flatnonzero(members):
-        dom = (a >= acc[i]) & (c <= cost[i]) & ((a > acc[i]) | (c < cost[i]))
-        out[i] = not dom.any()
-    return out
-
-
-def hypervolume_plain(acc: np.ndarray, hw: np.ndarray, reference: float) -> float:
-    """Area under the staircase of the points (accuracy from 0, hardware up to the reference)."""
-    total = 0.0
-    pts = sorted(zip(hw, acc))
-    for k, (h, _) in enumerate(pts):
-        if h >= reference:
-            break
-        nxt = min(pts[k + 1][0], reference) if k + 1 < len(pts) else reference
-        best = max(max(a for hh, a in pts[: k + 1]), 0.0)
-        total += (nxt - h) * best
-    return total * HV_ACCURACY_SCALE
-
-
-def reference_scores(acc: np.ndarray, hw: np.ndarray, pred: np.ndarray, rule: str | float = "front",
-                     factor: float = REFERENCE_FACTOR, fast: bool = False) -> dict:
-    """Scores of one selection, point by point."""
-    pm = pareto_mask_fast if fast else pareto_mask
-    selected = pm(acc, pred)
-    verified = pm(acc, hw, selected)
-    front = pm(acc, hw)
-    regret = np.array([max(acc[j] for j in range(len(acc)) if hw[j] <= hw[i]) - acc[i] for i in range(len(acc))]) \
-        if not fast else np.array([acc[hw <= hw[i]].max() - acc[i] if selected[i] else 0.0 for i in range(len(acc))])
-    if rule == "front":
-        ref = factor * max(hw[front])
-    elif rule == "subset":
-        ref = factor * max(hw)
-    else:
-        ref = float(rule)
-    tau = kendalltau(hw, pred)[0] if len(acc) > 1 else np.nan
-    return {
-        "selected": selected, "verified": verified, "front": front,
-        "n_selected": int(selected.sum()),
-        "mra_all": float(np.mean(regret[selected])),
-        "mra_pareto": float(np.mean(regret[verified])),
-        "hypervolume": hypervolume_plain(acc[selected], hw[selected], ref),
-        "hypervolume_true_front": hypervolume_plain(acc, hw, ref),
-        "kendall_tau": tau, "reference": ref,
-    }
 
 
 def _random_case(rng: np.random.Generator):

@@ -23,7 +23,7 @@ from predictors.tuning import TunedPredictor
 ESTIMATORS = checked_estimators()
 
 
-def _check_name(check) -> str:  # noqa: ANN001 - a functools.partial of a scikit-learn check
+def _check_name(check) -> str:
     return getattr(check, "func", check).__name__
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from nasbench_tools.errors import InvalidArchitectureError, UnknownNameError
-from nasbench_tools.spaces import available_spaces, get_space
+from nasbench_tools.spaces import Ref, available_spaces, benchmark_space, capability, get_space, spaces_with
 
 SIZES = {
     "nb201": 15625, "nb201-nozero": 4096, "nb201-onlyconv": 64, "transnas-micro": 4096,
@@ -164,3 +164,38 @@ def test_transnas_macro_baselines_cover_every_slot() -> None:
 
 def test_available_spaces_all_construct() -> None:
     assert set(available_spaces()) == set(SIZES)
+
+
+# ------------------------------------------------------------------------------ capabilities
+def test_capabilities_declare_what_each_space_supports() -> None:
+    assert spaces_with("network") == ("nb201", "nb201-nozero", "nb201-onlyconv", "nbmacro")
+    assert spaces_with("supernet") == ("nb201", "nbmacro")
+    assert spaces_with("isolated_latency") == ("nb201", "nb201-nozero", "nb201-onlyconv", "transnas-micro", "nbmacro")
+    assert spaces_with("evaluation") == available_spaces()
+    assert [get_space(s).capabilities.table_style for s in ("nb201", "transnas-micro", "transnas-macro")] == [
+        None, "transnas", "transnas"]
+    assert capability("nb201", "supernet").subsets["nozero"] == "nb201-nozero"
+    assert capability("nb201-onlyconv", "ground_truth") == "nb201/cifar10/test_accuracy"
+    for name in available_spaces():  # every lazy reference names an object that exists
+        caps = get_space(name).capabilities
+        for field in ("network", "dependencies", "evaluation"):
+            assert not caps.has(field) or caps.get(field) is not None
+
+
+def test_every_benchmark_belongs_to_exactly_one_space() -> None:
+    from nasbench_tools.datasets import BENCHMARKS
+
+    for bench in BENCHMARKS:
+        owners = [s for s in available_spaces() if bench in get_space(s).capabilities.benchmarks]
+        assert owners == [benchmark_space(bench).name], bench
+
+
+def test_capability_errors_are_one_line() -> None:
+    with pytest.raises(UnknownNameError, match="no super-network for search space 'transnas-macro'; known: nb201"):
+        capability("transnas-macro", "network", "super-network")
+    with pytest.raises(UnknownNameError, match="unknown space capability 'gpu'; known: network"):
+        spaces_with("gpu")
+    with pytest.raises(UnknownNameError, match="no search space declares the benchmark 'nb101'"):
+        benchmark_space("nb101")
+    with pytest.raises(ValueError, match="'module:attr'"):
+        Ref("nasbench_tools.networks")

@@ -5,9 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,8 +22,8 @@ from nasbench_tools.study.spec import (
     HWNAS_SIZES, TRANSNAS_SIZES, StudySpec, TuningSpec, load_config, preset,
 )
 from nasbench_tools.study.splits import make_split
+from test_runner_results import kill_mid_run  # the tests folder is on sys.path
 
-REPO = Path(__file__).resolve().parents[1]
 DATASET = "hwnas/cifar10/edgegpu_latency"
 SMALL = StudySpec(
     "small", (DATASET, "hwnas/ImageNet16-120/eyeriss_latency"),
@@ -57,6 +54,16 @@ def test_presets_follow_the_protocol() -> None:
     assert quick.tuning.budget_s(100) is None  # count budget only: reproducible
     with pytest.raises(UnknownNameError, match="unknown study preset"):
         preset("paper")
+
+
+def test_paper_transnas_falls_back_to_the_micro_space_keeping_overrides(store) -> None:
+    from nasbench_tools.study.experiment import PredictorStudy
+
+    spec = replace(preset("paper-transnas"), seeds=(0, 1))  # e.g. --n-seeds 2
+    resolved = PredictorStudy().resolve(spec, store)  # the shared data has no official macro file
+    assert resolved.name == "paper-transnas-on-transnas-micro" and resolved.seeds == (0, 1)
+    assert resolved.datasets == preset("paper-transnas", space="transnas-micro").datasets
+    assert PredictorStudy().resolve(resolved, store) == resolved
 
 
 def test_config_file(tmp_path: Path) -> None:
@@ -181,13 +188,6 @@ def test_refuses_to_mix_configurations_and_corrupt_files(small_run: Path, store,
     assert (out / "results.csv").read_bytes() == before
 
 
-def _cli(args: list[str]) -> subprocess.Popen:
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    code = "import sys; from nasbench_tools.cli import main; sys.exit(main(sys.argv[1:]))"
-    return subprocess.Popen([sys.executable, "-c", code, *args], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-
 def test_killed_run_resumes_to_the_rows_of_an_uninterrupted_run(tmp_path: Path) -> None:
     cfg = tmp_path / "kill.toml"
     cfg.write_text(
@@ -196,16 +196,8 @@ def test_killed_run_resumes_to_the_rows_of_an_uninterrupted_run(tmp_path: Path) 
         '[tuning]\npredictors = ["ridge"]\nmax_configs = 3\ntime_budget = false\n'
     )
     killed = tmp_path / "killed"
-    proc = _cli(["study", "run", "--config", str(cfg), "--out", str(killed), "--no-progress"])
-    journal = killed / "results.csv.journal"
-    deadline = time.time() + 180
-    while time.time() < deadline and proc.poll() is None:
-        if journal.exists() and len(journal.read_text().splitlines()) >= 5:
-            break
-        time.sleep(0.02)
-    assert proc.poll() is None, "the run finished before it could be killed"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    kill_mid_run(["study", "run", "--config", str(cfg), "--out", str(killed), "--no-progress"],
+                 killed / "results.csv.journal", 5)
     partial = pd.read_csv(killed / "results.csv")
     assert 0 < len(partial) < 64
     assert main(["study", "run", "--config", str(cfg), "--out", str(killed), "--no-progress"]) == 0  # resumes
@@ -271,10 +263,10 @@ def test_tasks_carry_the_spec(store) -> None:
 
 def test_reproduce_runs_study_report_and_simulation(tmp_path: Path, monkeypatch, capsys) -> None:
     """The main job end to end, with the study preset shrunk (the simulator's quick preset is small)."""
-    import nasbench_tools.cli.study as study_cli
+    from nasbench_tools.study.spec import PRESETS
 
     tiny = replace(SMALL, datasets=(DATASET,), predictors=("ridge", "lookup_table"), seeds=(0,))
-    monkeypatch.setattr(study_cli, "resolve_preset", lambda name, store: tiny)
+    monkeypatch.setitem(PRESETS, "quick", lambda: tiny)
     assert main(["reproduce", "--preset", "quick", "--out", str(tmp_path), "--no-progress"]) == 0
     assert len(load_results(tmp_path / "results.csv")) == 3
     assert (tmp_path / "report" / "figure_5_3.png").is_file()

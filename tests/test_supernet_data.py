@@ -11,7 +11,8 @@ import torch
 
 from nasbench_tools.errors import DataFileNotFoundError, DataFormatError
 from nasbench_tools.supernet.data import (
-    CIFAR10_TRAIN_FILES, augment, load_data, read_cifar10, read_fashion_mnist, train_batches,
+    CIFAR10_TRAIN_FILES, augment, fashion_mnist_files, load_data, read_cifar10, read_fashion_mnist, shrink,
+    train_batches,
 )
 
 
@@ -35,11 +36,12 @@ def idx_bytes(arr: np.ndarray, magic: int) -> bytes:
     return head + arr.astype(np.uint8).tobytes()
 
 
-def write_fmnist(directory, n=20, gz=True, seed=0):
+def write_fmnist(directory, n=20, gz=True, seed=0, prefix="train"):
+    """Random Fashion-MNIST-format idx files of split ``prefix`` (train or t10k)."""
     rng = np.random.default_rng(seed)
     x = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
     y = rng.integers(0, 10, size=n).astype(np.uint8)
-    for stem, data in (("train-images-idx3-ubyte", idx_bytes(x, 2051)), ("train-labels-idx1-ubyte", idx_bytes(y, 2049))):
+    for stem, data in ((f"{prefix}-images-idx3-ubyte", idx_bytes(x, 2051)), (f"{prefix}-labels-idx1-ubyte", idx_bytes(y, 2049))):
         if gz:
             (directory / (stem + ".gz")).write_bytes(gzip.compress(data))
         else:
@@ -107,6 +109,28 @@ def test_fashion_mnist_errors(tmp_path):
     (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(b"garbage")
     with pytest.raises(DataFormatError, match="gzip"):
         read_fashion_mnist(tmp_path)
+
+
+def test_fashion_mnist_files_are_the_files_read(tmp_path):
+    write_fmnist(tmp_path, gz=True)
+    write_fmnist(tmp_path, n=8, gz=False, prefix="t10k")
+    names = [p.name for p in fashion_mnist_files(tmp_path)]
+    assert names == ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte",
+                     "t10k-labels-idx1-ubyte"]
+    assert len(read_fashion_mnist(tmp_path, "test")[0]) == 8
+    (tmp_path / "t10k-labels-idx1-ubyte").unlink()
+    with pytest.raises(DataFileNotFoundError, match="t10k-labels-idx1-ubyte"):
+        fashion_mnist_files(tmp_path)
+    with pytest.raises(DataFormatError, match="split"):
+        fashion_mnist_files(tmp_path, ("valid",))
+
+
+def test_shrink_average_pools_uint8_images():
+    x = torch.arange(2 * 16, dtype=torch.uint8).reshape(2, 1, 4, 4)
+    small = shrink(x, 2)
+    assert small.dtype == torch.uint8 and small.shape == (2, 1, 2, 2)
+    assert int(small[0, 0, 0, 0]) == round((0 + 1 + 4 + 5) / 4)
+    assert shrink(x, 4) is x
 
 
 def test_unknown_dataset_and_holdout_errors(tmp_path):

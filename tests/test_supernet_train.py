@@ -84,14 +84,14 @@ def test_resume_after_kill_gives_identical_weights(tmp_path, kill_epoch):
     cfg = tiny(space="nb201", subset="nozero", epochs=3, split_epoch=1, channels=4)
     full = train_supernet(cfg, tmp_path / "a")
 
-    class Killed(Exception):
+    class KilledError(Exception):
         pass
 
     def kill(epoch, batch):
         if epoch == kill_epoch and batch == 1:
-            raise Killed
+            raise KilledError
 
-    with pytest.raises(Killed):
+    with pytest.raises(KilledError):
         train_supernet(cfg, tmp_path / "b", on_batch=kill)
     ck = load_checkpoint(tmp_path / "b" / "checkpoint.pt")
     assert ck["epoch"] == kill_epoch and ck["is_split"] == (kill_epoch > 1)

@@ -19,7 +19,8 @@ import sys
 from typing import Iterable, NamedTuple, NoReturn, Sequence
 
 from .. import __version__
-from ..errors import NasbenchError
+from ..errors import CommandUnavailableError, NasbenchError
+from ..experiments import EXPERIMENTS
 
 PROG = "nasbench-study"
 #: Exit status of a user mistake (bad option, bad file, refused run).
@@ -38,20 +39,26 @@ class Command(NamedTuple):
     help: str
 
 
-#: Every sub-command, in the order ``--help`` lists them.
-COMMANDS: tuple[Command, ...] = (
+#: The tools listed before the experiments.
+_TOOLS: tuple[Command, ...] = (
     Command("data", "nasbench_tools.cli.data", "benchmark files: fetch, verify, list datasets"),
     Command("lut", "nasbench_tools.cli.lut", "lookup-table predictor: architectures measured and Kendall's tau"),
     Command("predictors", "nasbench_tools.cli.predictors",
             "the predictor catalogue: list, info, fit on a CSV, predict architectures"),
-    Command("study", "nasbench_tools.cli.study", "the predictor study: run the grid, write the report"),
+)
+#: The commands listed after the experiments.
+_MORE: tuple[Command, ...] = (
     Command("reproduce", "nasbench_tools.cli.study", "the main job: run a study preset and write its report"),
-    Command("simulate", "nasbench_tools.cli.simulate",
-            "simulate predictor-guided Pareto selection (MRA, hypervolume)"),
     Command("supernet", "nasbench_tools.cli.supernet",
             "train and evaluate super-networks with conditional (split) weights"),
     Command("latency", "nasbench_tools.cli.latency", "measure the latency of real networks (resumable custom tables)"),
     Command("transfer", "nasbench_tools.cli.transfer", "few-shot prediction for a new device: what to measure, then predict the rest"),
+    Command("presets", "nasbench_tools.cli.experiment", "the presets of every experiment: name and description"),
+)
+#: Every sub-command, in the order ``--help`` lists them: the experiments come from the registry
+#: (:mod:`nasbench_tools.experiments`), each registered by its entry's ``cli`` module.
+COMMANDS: tuple[Command, ...] = (
+    _TOOLS + tuple(Command(name, entry.cli, entry.summary) for name, entry in EXPERIMENTS.items()) + _MORE
 )
 _BY_NAME = {c.name: c for c in COMMANDS}
 
@@ -63,10 +70,6 @@ class OneLineParser(argparse.ArgumentParser):
         where = self.prog[len(PROG):].strip()
         prefix = f"{where}: " if where else ""
         self.exit(EXIT_USER_ERROR, f"{PROG}: error: {prefix}{message} (see '{self.prog} --help')\n")
-
-
-class CommandUnavailableError(NasbenchError):
-    """A sub-command whose module is not part of this installation."""
 
 
 def _import_command(command: Command):  # noqa: ANN202 - a sub-command module
@@ -86,7 +89,9 @@ def build_parser(load: Iterable[str] | None = None, *, skip_unavailable: bool = 
     ``load``: names of the sub-commands whose modules are imported and registered; ``None``
     loads all of them (for tests that walk every parser).  The others get a placeholder parser
     with their help line only.  ``skip_unavailable`` leaves out (as placeholders) commands whose
-    module is missing instead of raising.
+    module is missing instead of raising.  A module registers all its commands with
+    ``register(sub)``, or one at a time with ``register_command(sub, name)`` (the generic
+    experiment module, so that running one experiment imports no other).
     """
     parser = OneLineParser(
         prog=PROG,
@@ -104,17 +109,20 @@ def build_parser(load: Iterable[str] | None = None, *, skip_unavailable: bool = 
         if command.name in sub.choices:  # registered with an earlier command of the same module
             continue
         module = None
-        if command.module in wanted_modules and command.module not in loaded_modules:
+        if command.module in wanted_modules:
             try:
                 module = _import_command(command)
             except CommandUnavailableError:
                 if not skip_unavailable:
                     raise
-        if module is None:
+        one_at_a_time = getattr(module, "register_command", None)
+        if one_at_a_time is not None and command.name in names:
+            one_at_a_time(sub, command.name)
+        elif module is not None and one_at_a_time is None and command.module not in loaded_modules:
+            module.register(sub)
+            loaded_modules.add(command.module)
+        else:
             sub.add_parser(command.name, help=command.help, add_help=False)
-            continue
-        module.register(sub)
-        loaded_modules.add(command.module)
     return parser
 
 

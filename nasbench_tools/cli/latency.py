@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "stem/reductions/head, with the same protocol; writes slot,op,cost_ms (slot -1: fixed part).",
     )
     i.add_argument("--space", required=True, choices=EVALUATION_SPACES, help="search space")
-    add_out_dir(i, f"{ISOLATED_NAME} (slot, op, cost_ms)")
+    add_out_dir(i, f"{ISOLATED_NAME} (slot, op, cost_ms) and its meta {Path(ISOLATED_NAME).stem}.json")
     _add_protocol_options(i)
     i.set_defaults(func=cmd_isolated)
 
@@ -133,19 +133,13 @@ def cmd_measure(args: argparse.Namespace) -> int:
 
 
 def cmd_isolated(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from ..latency.isolated import measure_isolated
-    from ..spaces import get_space
-    from ..utils.io import write_csv_atomic
+    from ..latency.studies import write_isolated
 
     spec = _table_spec(args)
     costs = measure_isolated(spec.space, spec.measure, dataset=spec.dataset, input_size=spec.resolved_input_size())
-    space = get_space(spec.space)
-    rows = [{"slot": s, "op": space.op_names[o], "cost_ms": costs.op_costs[s, o]}
-            for s in range(space.n_slots) for o in space.allowed_ops[s]]
-    rows.append({"slot": -1, "op": "fixed", "cost_ms": costs.base_cost})
-    out = write_csv_atomic(pd.DataFrame(rows), Path(args.out) / ISOLATED_NAME)
-    print(f"{out}: {len(rows) - 1} op costs and the fixed part ({costs.parts} modules timed in {costs.wall_s:.2f} s); "
-          f"use with predictors.make('lookup_table', space={spec.space!r}, op_costs=..., base_cost=...)")
+    out, meta = write_isolated(costs, Path(args.out) / ISOLATED_NAME)
+    print(f"{out}: op costs and the fixed part ({costs.parts} modules timed in {costs.wall_s:.2f} s; {meta.name}); "
+          f"use with predictors.make('lookup_table', space={spec.space!r}, op_costs=..., base_cost=...) "
+          f"or as isolated_ops of the latency-lut and latency-live experiments")
     return 0

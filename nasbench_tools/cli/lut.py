@@ -11,17 +11,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..dissertation import COMPLETE_HWNAS_METRICS, TABLE_5_1_LOOKUP_TABLE
 from ..errors import ParameterError
 from .common import add_data_dir, add_format, add_progress, format_table, print_json
 
-#: HW-NAS-Bench metric with missing measurements (not a complete dataset).
-INCOMPLETE_HWNAS_METRICS = ("edgetpu_latency",)
 #: Table 5.1 of the dissertation: lookup-table Kendall's tau, mean over the three image datasets.
-PAPER_TABLE_5_1 = {
-    "raspi4_latency": 0.45, "fpga_latency": 0.99, "eyeriss_latency": 0.99, "pixel3_latency": 0.49,
-    "edgegpu_latency": 0.21, "fpga_energy": 0.99, "eyeriss_energy": 1.00, "edgegpu_energy": 0.23,
-    "eyeriss_arithmetic_intensity": 0.84,
-}
+PAPER_TABLE_5_1 = TABLE_5_1_LOOKUP_TABLE
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,9 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def complete_hwnas_ids() -> list[str]:
     """The 27 complete HW-NAS-Bench dataset IDs (EdgeTPU latency left out)."""
-    from ..datasets import HWNAS_DATASETS, HWNAS_METRICS
+    from ..datasets import HWNAS_DATASETS
 
-    return [f"hwnas/{d}/{m}" for m in HWNAS_METRICS if m not in INCOMPLETE_HWNAS_METRICS for d in HWNAS_DATASETS]
+    return [f"hwnas/{d}/{m}" for m in COMPLETE_HWNAS_METRICS for d in HWNAS_DATASETS]
 
 
 def check_lut_measurable(dataset: Any) -> None:
@@ -62,9 +57,8 @@ def cmd_lut(args: argparse.Namespace) -> int:
     import numpy as np
     from tqdm import tqdm
 
-    from predictors.lookup_table import evaluate_lut
-
     from ..datasets import HWNAS_DATASETS, DataStore
+    from ..study.lut import evaluate_lut
 
     store = DataStore(args.data_dir)
     if args.dataset:

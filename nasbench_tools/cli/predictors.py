@@ -30,8 +30,6 @@ ARCH_COLUMN = "arch"
 VALUE_COLUMN = "value"
 #: Cross-validation folds of ``fit --tune``.
 TUNE_FOLDS = 3
-#: Predictor module (prefix) -> the pip extra its dependencies come from (others need only the core install).
-MODULE_EXTRAS = {"predictors.boosting": "boosting", "predictors.gp": "neural", "predictors.neural": "neural"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -86,11 +84,10 @@ def _add_arch_format(parser: argparse.ArgumentParser) -> None:
 
 # --------------------------------------------------------------------------- catalogue
 def extra_of(name: str) -> str | None:
-    """The pip extra predictor ``name`` needs (``None``: the core install suffices)."""
-    from predictors.registry import REGISTRY
+    """The pip extra predictor ``name`` needs (its class's ``extra``; ``None``: the core install suffices)."""
+    from predictors.registry import extra_of as registered_extra
 
-    module = REGISTRY[name].split(":")[0]
-    return next((extra for prefix, extra in MODULE_EXTRAS.items() if module.startswith(prefix)), None)
+    return registered_extra(name)
 
 
 def describe_space(space: dict[str, Any]) -> dict[str, str]:
@@ -137,15 +134,16 @@ def cmd_info(args: argparse.Namespace) -> int:
     import predictors
 
     meta = predictors.info(args.name)
-    doc = {**meta, "tuning_space": describe_space(meta["tuning_space"]), "extra": extra_of(args.name)}
+    doc = {**meta, "tuning_space": describe_space(meta["tuning_space"]), "constraints": describe_space(meta["constraints"])}
     if args.format == "json":
         print_json(doc)
         return 0
     print(f"{doc['name']} ({doc['class']}): encoding {doc['encoding']}, probabilistic {doc['probabilistic']}, "
           f"differentiable {doc['differentiable']}, at least {doc['min_train_samples']} training samples, "
           f"extra {doc['extra'] or '(core)'}")
-    print(format_table(["parameter", "default", "tuning range"],
-                       [(k, json.dumps(jsonable(v)), doc["tuning_space"].get(k, "")) for k, v in doc["defaults"].items()]))
+    print(format_table(["parameter", "default", "allowed", "tuning range"],
+                       [(k, json.dumps(jsonable(v)), doc["constraints"].get(k, ""), doc["tuning_space"].get(k, ""))
+                        for k, v in doc["defaults"].items()]))
     return 0
 
 
@@ -247,7 +245,7 @@ def build_predictor(name: str, space: str, params: dict[str, Any], seed: int, tu
     cls = predictors.get_class(name)
     params = dict(params)
     valid = cls._get_param_names()
-    if "space" in valid:
+    if cls.needs_space:
         given = params.setdefault("space", space)
         if given != space:
             raise ParameterError(f"--param space={given} contradicts --space {space}")

@@ -1,4 +1,5 @@
-"""``nasbench-study simulate run|report|plan|real``: Monte-Carlo predictor-guided selection."""
+"""``nasbench-study simulate run|report|presets|config`` (the generic experiment commands of
+:class:`~simulation.experiment.SelectionSimulation`) and ``simulate plan|real``."""
 
 from __future__ import annotations
 
@@ -6,42 +7,20 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .common import (add_data_dir, add_executor_options, add_out_dir, add_progress, add_run_mode,
-                     check_existing_output, executor_from_args, existing_file, format_table, jsonable, name_list,
-                     non_negative_int, positive_float, positive_int, positive_int_list, probability, run_mode_kwargs,
-                     write_config)
+from simulation.experiment import SelectionSimulation, add_compat_option
+
+from .common import (add_data_dir, add_out_dir, add_run_mode, check_existing_output, existing_file, format_table,
+                     jsonable, name_list, non_negative_int, positive_float, positive_int, positive_int_list,
+                     probability, write_config)
+from .experiment import register_experiment
 
 #: File names inside ``simulate real --out DIR``.
 REAL_RESULTS_NAME = "real.csv"
 REAL_CONFIG_NAME = "real.config.json"
-COMPAT_HELP = "reproduce the original experiments' behaviour (broken pairing, noise variant, reference point)"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("simulate", help="simulate predictor-guided Pareto selection (MRA, hypervolume)")
-    ssub = p.add_subparsers(dest="simulate_command", required=True, metavar="ACTION")
-
-    r = ssub.add_parser("run", help="run a simulation grid into DIR/simulation.csv (resumed by default)")
-    r.add_argument("--preset", default="quick", help="paper (330,000 selections) or quick (default)")
-    add_out_dir(r, "simulation.csv and its journal/config files (report/ with --report)")
-    r.add_argument("--compat", choices=["original-code"], default=None, help=COMPAT_HELP)
-    r.add_argument("--trials", type=positive_int, default=None, metavar="N", help="override the preset's trials per cell")
-    r.add_argument("--seed", type=non_negative_int, default=None, help="override the preset's run seed")
-    add_run_mode(r)
-    add_progress(r)
-    r.add_argument("--report", action="store_true", help="also write DIR/report")
-    add_executor_options(r)
-    add_data_dir(r)
-    r.set_defaults(func=cmd_run)
-
-    rep = ssub.add_parser("report", help="figures and tables (PNG, PDF, CSV) from a simulation.csv")
-    rep.add_argument("--results", type=existing_file, required=True, metavar="FILE", help="DIR/simulation.csv")
-    add_out_dir(rep, "figures and tables")
-    rep.add_argument("--real", type=existing_file, default=None, metavar="FILE",
-                     help="real.csv of 'simulate real' (real-predictor scores) for Figure A.7")
-    add_data_dir(rep)
-    rep.set_defaults(func=cmd_report)
-
+    ssub = register_experiment(sub, SelectionSimulation)
     pl = ssub.add_parser("plan", help="measure B/T architectures live, or predict all with a predictor of quality K?")
     pl.add_argument("--dataset", required=True, help="hardware dataset ID, e.g. hwnas/cifar10/edgegpu_latency")
     pl.add_argument("--measure-seconds", type=positive_float, required=True, help="seconds to measure one architecture")
@@ -55,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="measurements --predictor is fitted on (default 20)")
     pl.add_argument("--trials", type=positive_int, default=200, metavar="N", help="simulated selections per option")
     pl.add_argument("--seed", type=non_negative_int, default=0, help="seed of the simulated selections")
-    pl.add_argument("--compat", choices=["original-code"], default=None, help=COMPAT_HELP)
+    add_compat_option(pl)
     add_data_dir(pl)
     pl.set_defaults(func=cmd_plan)
 
@@ -81,36 +60,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _mode(args: argparse.Namespace) -> str:
     return args.compat or "default"
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    from nasbench_tools.datasets import DataStore
-    from simulation.grid import preset_config, run_simulation
-
-    overrides = {k: v for k, v in (("trials", args.trials), ("seed", args.seed)) if v is not None}
-    config = preset_config(args.preset, _mode(args), **overrides)
-    with executor_from_args(args) as executor:
-        path = run_simulation(config, args.out, executor=executor, progress=not args.no_progress,
-                              store=DataStore(args.data_dir), **run_mode_kwargs(args))
-    print(f"wrote {path} ({config.n_selections} selections)")
-    if args.report:
-        from simulation.report import write_report
-
-        files = write_report(path, Path(args.out) / "report", data_dir=args.data_dir)
-        print(f"report: {len(files)} files in {Path(args.out) / 'report'}")
-    return 0
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from simulation.report import load_results, write_report
-
-    from ..errors import DataFormatError
-
-    if len(load_results(Path(args.results))[0]) == 0:  # the report cannot draw anything from no rows
-        raise DataFormatError(f"{args.results}: no result rows (only a header); run 'nasbench-study simulate run' first")
-    files = write_report(Path(args.results), Path(args.out), data_dir=args.data_dir, real=args.real)
-    print(f"wrote {len(files)} files to {args.out}")
-    return 0
 
 
 def cmd_plan(args: argparse.Namespace) -> int:

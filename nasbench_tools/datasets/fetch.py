@@ -18,7 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlparse
 
 from ..errors import ChecksumError, DownloadError, ParameterError
@@ -71,7 +71,8 @@ def resolve_url(url: str, mirror: str | None = None, env: Mapping[str, str] | No
 class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
     """Follow redirects only to http(s) URLs (the default handler also follows ``ftp://``)."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001, ANN201 - urllib API
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
+                         newurl: str) -> urllib.request.Request | None:
         if urlparse(newurl).scheme not in ALLOWED_SCHEMES:
             raise DownloadError(f"{req.full_url} redirects to {newurl!r}; only http(s) redirects are followed")
         return super().redirect_request(req, fp, code, msg, headers, newurl)
@@ -181,7 +182,7 @@ def _transfer(entry: ManifestEntry, url: str, fd: int, cap: int, deadline: float
     return received
 
 
-def fetch_missing(entries: Iterable[ManifestEntry], dirs: list[Path], dest_dir: Path, **kwargs) -> list[tuple[str, str]]:
+def fetch_missing(entries: Iterable[ManifestEntry], dirs: list[Path], dest_dir: Path, **kwargs: Any) -> list[tuple[str, str]]:
     """Download every required entry not found in ``dirs``; returns ``(path, outcome)`` pairs.
 
     The mirror is checked first, so a bad one is refused even when nothing is missing.

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataFormatError, InvalidArchitectureError
-from ..spaces import SearchSpace, get_space
+from ..spaces import SearchSpace, available_spaces, benchmark_space, get_space
 from .table import BenchmarkTable, check_values
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ def scatter(space: SearchSpace, idx: np.ndarray, values: pd.DataFrame) -> pd.Dat
 # ------------------------------------------------------------------------------ HW-NAS-Bench
 def load_hwnas_csv(paths: Mapping[str, Path]) -> BenchmarkTable:
     """HW-NAS-Bench from the CSV export: one file per image dataset, NASLib tuple strings."""
-    space = get_space("nb201")
+    space = benchmark_space("hwnas")
     frames = []
     for ds in HWNAS_DATASETS:
         path = paths[ds]
@@ -166,7 +166,7 @@ def load_hwnas_pickle(path: Path) -> BenchmarkTable:
 
 
 def _hwnas_from_pickle(raw: dict, path: Path) -> BenchmarkTable:
-    space = get_space("nb201")
+    space = benchmark_space("hwnas")
     frames = []
     for ds in HWNAS_DATASETS:
         part = raw["nasbench201"].get(ds)
@@ -198,7 +198,7 @@ def _hwnas_from_pickle(raw: dict, path: Path) -> BenchmarkTable:
 # ------------------------------------------------------------------------------ NAS-Bench-201
 def load_nb201(path: Path) -> BenchmarkTable:
     """NAS-Bench-201 200-epoch test accuracies; ``extra['nb201_index']`` keeps the file order."""
-    space = get_space("nb201")
+    space = benchmark_space("nb201")
     df = read_csv(path, (NB201_ARCH_COLUMN,) + tuple(NB201_COLUMNS), NB201_SIZE, dtypes={NB201_ARCH_COLUMN: str})
     vals = numeric_columns(df, NB201_COLUMNS, path).rename(columns=NB201_COLUMNS)
     idx = arch_indices(space, df[NB201_ARCH_COLUMN].tolist(), "nb201", path, NB201_ARCH_COLUMN)
@@ -210,7 +210,7 @@ def load_nb201(path: Path) -> BenchmarkTable:
 # ------------------------------------------------------------------------------ TransNAS-Bench-101
 def load_transnas_micro(path: Path) -> BenchmarkTable:
     """TransNAS-Bench-101 micro-cell inference times (ms), one column per task."""
-    space = get_space("transnas-micro")
+    space = benchmark_space("transnas-micro")
     df = read_csv(path, ("arch",) + TRANSNAS_TASKS, space.size, dtypes={"arch": str})
     vals = numeric_columns(df, TRANSNAS_TASKS, path)
     vals.columns = [f"{t}/inference_time" for t in TRANSNAS_TASKS]
@@ -220,7 +220,7 @@ def load_transnas_micro(path: Path) -> BenchmarkTable:
 
 def load_transnas_macro_names(path: Path) -> np.ndarray:
     """Canonical indices of the official macro architecture list (official order)."""
-    space = get_space("transnas-macro")
+    space = benchmark_space("transnas-macro")
     df = read_csv(path, ("arch",), space.size, dtypes={"arch": str})
     return arch_indices(space, df["arch"].tolist(), "transnas", path, "arch")
 
@@ -251,7 +251,7 @@ def load_transnas_official(path: Path) -> BenchmarkTable:
 
 
 def _transnas_from_official(raw: dict, path: Path) -> BenchmarkTable:
-    space = get_space("transnas-macro")
+    space = benchmark_space("transnas-macro")
     macro = raw["data"].get("macro") if isinstance(raw["data"], dict) else None
     if not isinstance(macro, dict):
         raise DataFormatError(f"{path}: missing search space 'macro' under 'data'")
@@ -285,7 +285,7 @@ def _transnas_from_official(raw: dict, path: Path) -> BenchmarkTable:
 # ------------------------------------------------------------------------------ NAS-Bench-Macro
 def load_nbmacro(path: Path) -> BenchmarkTable:
     """NAS-Bench-Macro CIFAR-10: mean test accuracy, parameters and FLOPs."""
-    space = get_space("nbmacro")
+    space = benchmark_space("nbmacro")
     try:
         raw = json.loads(Path(path).read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -315,8 +315,6 @@ def load_nbmacro(path: Path) -> BenchmarkTable:
 #: Columns of a custom table that are not metrics.
 CUSTOM_ARCH_COLUMN = "arch"
 CUSTOM_SPACE_COLUMN = "space"
-#: Spaces tried, in order, when a custom table does not name its space.
-CUSTOM_DETECT_ORDER = ("nb201", "transnas-micro", "transnas-macro", "nbmacro")
 
 
 def _mostly_numeric(column: pd.Series) -> bool:
@@ -329,8 +327,9 @@ def _mostly_numeric(column: pd.Series) -> bool:
 
 
 def detect_space(text: str) -> str | None:
-    """The first search space (in :data:`CUSTOM_DETECT_ORDER`) that recognises ``text``."""
-    for name in CUSTOM_DETECT_ORDER:
+    """The first known search space (built-in order, then spaces registered with
+    :func:`~nasbench_tools.spaces.use_spaces`) whose formats recognise ``text``."""
+    for name in available_spaces():
         if get_space(name).detect_format(text) is not None:
             return name
     return None
@@ -353,7 +352,7 @@ def load_custom(path: Path, name: str, space_name: str | None = None) -> Benchma
         if space_name is None:
             raise DataFormatError(
                 f"{path}: cannot tell the search space of architecture {df[CUSTOM_ARCH_COLUMN].iloc[0]!r}; "
-                "add a 'space' column (nb201, transnas-micro, transnas-macro, nbmacro, ...)"
+                f"add a 'space' column naming one of {', '.join(available_spaces())}"
             )
     space = get_space(space_name)
     metric_cols = []

@@ -24,16 +24,72 @@ TRANSNAS_OFFICIAL_FILE = "transnas-bench-101/transnas-bench_v10141024.pth"
 NBMACRO_FILE = "nas-bench-macro/nas-bench-macro_cifar10.json"
 CUSTOM_DIR = "custom"
 
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One benchmark a :class:`DataStore` reads: the dataset IDs it provides (known without
+    reading a file), the manifest files its table is read from, and how the table is parsed.
+    The table's search space is the one whose capabilities list ``name`` (see
+    :func:`nasbench_tools.spaces.benchmark_space`)."""
+
+    name: str
+    ids: tuple[str, ...]
+    files: Callable[["DataStore"], list[str]]
+    load: Callable[["DataStore"], BenchmarkTable]
+
+
+def _one_file(name: str, ids: Sequence[str], relpath: str, loader: str) -> Benchmark:
+    """A benchmark read from one manifest file by ``loaders.<loader>(path)``."""
+    return Benchmark(name, tuple(ids), lambda store: [relpath], lambda store: getattr(L, loader)(store.path(relpath)))
+
+
+def _hwnas_files(store: "DataStore") -> list[str]:
+    return [HWNAS_PICKLE] if store.hwnas_source == "pickle" else list(HWNAS_FILES.values())
+
+
+def _load_hwnas(store: "DataStore") -> BenchmarkTable:
+    if store.hwnas_source == "pickle":
+        return L.load_hwnas_pickle(store.path(HWNAS_PICKLE))
+    return L.load_hwnas_csv({ds: store.path(rel) for ds, rel in HWNAS_FILES.items()})
+
+
+def _load_transnas_macro(store: "DataStore") -> BenchmarkTable:
+    try:
+        path = store.path(TRANSNAS_OFFICIAL_FILE)
+    except DataFileNotFoundError as exc:
+        raise DataFileNotFoundError(
+            "transnas-macro datasets need the official TransNAS-Bench-101 file "
+            "transnas-bench_v10141024.pth (about 100 MiB, distributed through the benchmark's "
+            "Google Drive folder; not downloadable here and not available offline). "
+            f"Place it in a data directory and pass its sha256 via checksums=. {exc}"
+        ) from None
+    except ChecksumError as exc:
+        raise ChecksumError(f"{exc} (DataStore(checksums={{'{TRANSNAS_OFFICIAL_FILE}': '<sha256>'}}))") from None
+    return L.load_transnas_official(path)
+
+
+#: Every benchmark, by name (the first part of its dataset IDs).
+BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
+    Benchmark("hwnas", tuple(f"hwnas/{d}/{m}" for d in L.HWNAS_DATASETS for m in L.HWNAS_METRICS),
+              _hwnas_files, _load_hwnas),
+    _one_file("nb201", [f"nb201/{c}" for c in L.NB201_COLUMNS.values()], NB201_FILE, "load_nb201"),
+    _one_file("transnas-micro", [f"transnas-micro/{t}/inference_time" for t in L.TRANSNAS_TASKS],
+              TRANSNAS_MICRO_FILE, "load_transnas_micro"),
+    Benchmark("transnas-macro",
+              tuple(f"transnas-macro/{t}/{m}" for t in L.TRANSNAS_TASKS for m in L.TRANSNAS_MACRO_METRICS),
+              lambda store: [TRANSNAS_OFFICIAL_FILE], _load_transnas_macro),
+    _one_file("nbmacro", [f"nbmacro/{c}" for c in L.NBMACRO_FIELDS.values()], NBMACRO_FILE, "load_nbmacro"),
+)}
 #: Dataset IDs each benchmark provides, known without reading any file.
-KNOWN_IDS: dict[str, tuple[str, ...]] = {
-    "hwnas": tuple(f"hwnas/{d}/{m}" for d in L.HWNAS_DATASETS for m in L.HWNAS_METRICS),
-    "nb201": tuple(f"nb201/{c}" for c in L.NB201_COLUMNS.values()),
-    "transnas-micro": tuple(f"transnas-micro/{t}/inference_time" for t in L.TRANSNAS_TASKS),
-    "transnas-macro": tuple(
-        f"transnas-macro/{t}/{m}" for t in L.TRANSNAS_TASKS for m in L.TRANSNAS_MACRO_METRICS
-    ),
-    "nbmacro": tuple(f"nbmacro/{c}" for c in L.NBMACRO_FIELDS.values()),
-}
+KNOWN_IDS: dict[str, tuple[str, ...]] = {name: b.ids for name, b in BENCHMARKS.items()}
+
+
+def get_benchmark(name: str) -> Benchmark:
+    """The benchmark called ``name`` (one-line error listing the known ones)."""
+    try:
+        return BENCHMARKS[name]
+    except KeyError:
+        raise UnknownNameError(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}, custom/<name>") from None
 
 
 @dataclass(frozen=True)
@@ -108,37 +164,9 @@ class DataStore:
         return out
 
     # ------------------------------------------------------------------- tables
-    def _loaders(self) -> dict[str, Callable[[], BenchmarkTable]]:
-        return {
-            "hwnas": self._load_hwnas,
-            "nb201": lambda: L.load_nb201(self.path(NB201_FILE)),
-            "transnas-micro": lambda: L.load_transnas_micro(self.path(TRANSNAS_MICRO_FILE)),
-            "transnas-macro": self._load_transnas_macro,
-            "nbmacro": lambda: L.load_nbmacro(self.path(NBMACRO_FILE)),
-        }
-
-    def _load_hwnas(self) -> BenchmarkTable:
-        if self.hwnas_source == "pickle":
-            return L.load_hwnas_pickle(self.path(HWNAS_PICKLE))
-        return L.load_hwnas_csv({ds: self.path(rel) for ds, rel in HWNAS_FILES.items()})
-
-    def _load_transnas_macro(self) -> BenchmarkTable:
-        try:
-            path = self.path(TRANSNAS_OFFICIAL_FILE)
-        except DataFileNotFoundError as exc:
-            raise DataFileNotFoundError(
-                "transnas-macro datasets need the official TransNAS-Bench-101 file "
-                "transnas-bench_v10141024.pth (about 100 MiB, distributed through the benchmark's "
-                "Google Drive folder; not downloadable here and not available offline). "
-                f"Place it in a data directory and pass its sha256 via checksums=. {exc}"
-            ) from None
-        except ChecksumError as exc:
-            raise ChecksumError(f"{exc} (DataStore(checksums={{'{TRANSNAS_OFFICIAL_FILE}': '<sha256>'}}))") from None
-        return L.load_transnas_official(path)
-
     @property
     def benchmarks(self) -> tuple[str, ...]:
-        return tuple(KNOWN_IDS)
+        return tuple(BENCHMARKS)
 
     def table(self, benchmark: str) -> BenchmarkTable:
         """The parsed table of ``benchmark`` (``hwnas``, ``nb201``, ..., ``custom/<name>``)."""
@@ -146,12 +174,7 @@ class DataStore:
             if benchmark.startswith("custom/"):
                 self._tables[benchmark] = self._load_custom(benchmark.split("/", 1)[1])
             else:
-                loaders = self._loaders()
-                if benchmark not in loaders:
-                    raise UnknownNameError(
-                        f"unknown benchmark {benchmark!r}; known: {', '.join(loaders)}, custom/<name>"
-                    )
-                self._tables[benchmark] = loaders[benchmark]()
+                self._tables[benchmark] = get_benchmark(benchmark).load(self)
         return self._tables[benchmark]
 
     def _custom_path(self, name: str) -> Path:
@@ -183,13 +206,7 @@ class DataStore:
         """Manifest paths (or ``custom/<name>.csv``) of the files a benchmark's table is read from."""
         if benchmark.startswith("custom/"):
             return [f"{CUSTOM_DIR}/{benchmark.split('/', 1)[1]}.csv"]
-        if benchmark == "hwnas":
-            return [HWNAS_PICKLE] if self.hwnas_source == "pickle" else list(HWNAS_FILES.values())
-        single = {"nb201": NB201_FILE, "transnas-micro": TRANSNAS_MICRO_FILE,
-                  "transnas-macro": TRANSNAS_OFFICIAL_FILE, "nbmacro": NBMACRO_FILE}
-        if benchmark not in single:
-            raise UnknownNameError(f"unknown benchmark {benchmark!r}; known: {', '.join(single)}, hwnas, custom/<name>")
-        return [single[benchmark]]
+        return get_benchmark(benchmark).files(self)
 
     def data_checksums(self, dataset_ids: Sequence[str]) -> dict[str, str]:
         """``{file: sha256}`` of every file the given datasets are read from (loading them first),

@@ -20,13 +20,19 @@ from .tabular import nao_tokens, nao_vocab_size, onehot, ordinal, path_encoding,
 
 @dataclass(frozen=True)
 class Encoding:
-    """An encoding: how to compute it, where it applies and how wide it is."""
+    """An encoding: how to compute it, where it applies and how wide it is.
+
+    ``connectivity``: the encoding describes how a cell's ops connect (paths, graphs, NAO's
+    input-node tokens), beyond which op sits in which slot; the study leaves the predictors using
+    such encodings out on sequential spaces (Figure 5.3b).
+    """
 
     name: str
     compute: Callable[[SearchSpace, np.ndarray], np.ndarray]
     width: Callable[[SearchSpace], int]
     applies: Callable[[SearchSpace], bool]
     description: str
+    connectivity: bool = False
 
     def __call__(self, space: SearchSpace, ops: np.ndarray) -> np.ndarray:
         if not self.applies(space):
@@ -49,13 +55,13 @@ _ENCODINGS: dict[str, Encoding] = {
                  "adjacency one-hot: one block of n_ops per slot"),
         Encoding("ordinal", ordinal, lambda s: s.n_slots, _always, "raw op codes per slot"),
         Encoding("path", path_encoding, path_width, _cells_only,
-                 "BANANAS path encoding: one-hot over input->output op sequences"),
+                 "BANANAS path encoding: one-hot over input->output op sequences", True),
         Encoding("graph", lambda s, o: graph_encoding(s, o, False), lambda s: graph_layout(s, False).width,
-                 _cells_only, "flattened adjacency + node one-hot over [input, one node per edge, output]"),
+                 _cells_only, "flattened adjacency + node one-hot over [input, one node per edge, output]", True),
         Encoding("graph_bonas", lambda s, o: graph_encoding(s, o, True), lambda s: graph_layout(s, True).width,
-                 _cells_only, "graph encoding plus a global node connected to every node (BONAS)"),
+                 _cells_only, "graph encoding plus a global node connected to every node (BONAS)", True),
         Encoding("nao", nao_tokens, lambda s: 2 * s.n_slots if s.is_cell else s.n_slots, _always,
-                 "NAO token sequence (input-node and op tokens per edge)"),
+                 "NAO token sequence (input-node and op tokens per edge)", True),
     )
 }
 

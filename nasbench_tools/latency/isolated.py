@@ -32,7 +32,7 @@ from ..networks.transnas import (
     TRANSNAS_BASE_CHANNELS, TRANSNAS_BLOCKS_PER_LAYER, TRANSNAS_MICRO_SKELETON, micro_op, module_shape_change,
 )
 from ..networks.transnas import _CELL_EDGES as TRANSNAS_EDGES
-from ..spaces import get_space
+from ..spaces import get_space, spaces_with
 from .protocol import MeasureConfig, measure_module, resolve_device
 
 
@@ -107,7 +107,11 @@ class _Head(nn.Sequential):
     """Fixed tail shared by the NB201 and Macro networks: (conv,) BN, ReLU, pool, flatten, linear."""
 
 
-def _nb201_parts(space: str, dataset: str | None, size: tuple[int, int]):
+#: A network cut into parts: the fixed parts, and the parts of each (slot, op).
+Parts = tuple[list[Part], dict[tuple[int, int], list[Part]]]
+
+
+def _nb201_parts(space: str, dataset: str | None, size: tuple[int, int]) -> Parts:
     classes = NB201_DATASETS[family(space).resolve(dataset)][0]
     h, w = size
     c0 = NB201_STAGE_CHANNELS[0]
@@ -133,7 +137,7 @@ def _nb201_parts(space: str, dataset: str | None, size: tuple[int, int]):
     return fixed, ops
 
 
-def _macro_parts(space: str, dataset: str | None, size: tuple[int, int]):
+def _macro_parts(space: str, dataset: str | None, size: tuple[int, int]) -> Parts:
     h, w = size
     s = MACRO_STEM_CHANNELS
     fixed = [Part("stem", lambda: nn.Sequential(nn.Conv2d(3, s, 3, padding=1, bias=False), nn.BatchNorm2d(s), nn.ReLU()),
@@ -156,7 +160,7 @@ def _macro_parts(space: str, dataset: str | None, size: tuple[int, int]):
     return fixed, ops
 
 
-def _transnas_micro_parts(space: str, dataset: str | None, size: tuple[int, int]):
+def _transnas_micro_parts(space: str, dataset: str | None, size: tuple[int, int]) -> Parts:
     from ..networks.transnas import TransNASEncoder
 
     h, w = size
@@ -185,20 +189,22 @@ def _transnas_micro_parts(space: str, dataset: str | None, size: tuple[int, int]
     return fixed, ops
 
 
-_PARTS = {"nb201": _nb201_parts, "nb201-nozero": _nb201_parts, "nb201-onlyconv": _nb201_parts,
-          "nbmacro": _macro_parts, "transnas-micro": _transnas_micro_parts}
+#: Isolated-op decompositions of the evaluation networks, by the name a space declares as its
+#: ``isolated_latency`` capability (:class:`~nasbench_tools.spaces.SpaceCapabilities`).
+DECOMPOSITIONS = {"nb201": _nb201_parts, "nbmacro": _macro_parts, "transnas-micro": _transnas_micro_parts}
 
 
-def network_parts(space: str, dataset: str | None = None, input_size: tuple[int, int] | None = None):
+def network_parts(space: str, dataset: str | None = None, input_size: tuple[int, int] | None = None) -> Parts:
     """The fixed parts and, per (slot, op), the parts of the evaluation network of ``space``."""
     fam = family(space)
-    if space not in _PARTS:
+    decomposition = get_space(space).capabilities.isolated_latency
+    if decomposition not in DECOMPOSITIONS:
         raise NasbenchError(
             f"no isolated-op lookup table for {space}: a module's input shape depends on the modules before it; "
-            f"spaces with one: {', '.join(_PARTS)}"
+            f"spaces with one: {', '.join(spaces_with('isolated_latency'))}"
         )
     size = check_input_size(space, input_size or fam.input_size(dataset))
-    return _PARTS[space](space, dataset, size)
+    return DECOMPOSITIONS[decomposition](space, dataset, size)
 
 
 def measure_isolated(space: str, config: MeasureConfig, *, dataset: str | None = None,

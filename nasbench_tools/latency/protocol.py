@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import NasbenchError
+from ..errors import DeviceUnavailableError
 
 #: Defaults of the protocol (batch 1 as in the hardware benchmarks).
 DEFAULT_BATCH_SIZE = 1
@@ -28,10 +28,6 @@ DEFAULT_REPEATS = 30
 #: Tukey's fence factor for counting outlying runs.
 OUTLIER_FENCE = 1.5
 NS_PER_MS = 1e6
-
-
-class DeviceUnavailableError(NasbenchError, ValueError):
-    """The requested device does not exist on this machine."""
 
 
 def available_devices() -> list[str]:

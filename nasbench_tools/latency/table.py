@@ -38,8 +38,6 @@ COLUMNS = (
     "cpu_affinity", "input_shape", "batch_size", "warmup",
 )
 KEY_COLUMNS = ("arch",)
-#: String format written per space (the benchmarks' own names where they have one).
-ARCH_STYLE = {"transnas-micro": "transnas", "transnas-macro": "transnas"}
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,9 @@ class MeasureSummary:
 
 
 def arch_strings(space_name: str, ops: np.ndarray) -> list[str]:
-    return get_space(space_name).format(ops, ARCH_STYLE.get(space_name))
+    """Architecture strings in the style the space declares for tables (its benchmark's names)."""
+    space = get_space(space_name)
+    return space.format(ops, space.capabilities.table_style)
 
 
 def check_network_input(spec: TableSpec, ops: Sequence[int]) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..errors import UnknownNameError, require
+from ..errors import require
 
 require("torch", "nasbench_tools.networks (torch networks)")
 
-from ..spaces import SearchSpace, get_space
+from ..spaces import SearchSpace, capability, get_space, spaces_with
 from .base import SlotNetwork, bn_buffers
 from .conditional import (
     MACRO_DEPENDENCIES, NB201_DEPENDENCIES, ConditionalOp, Dependencies, DependencyError, parse_dependencies,
@@ -19,32 +19,24 @@ from .macro import MacroNetwork
 from .nb201 import NB201Cell, NB201Network
 from .transnas import TransNASEncoder
 
-#: Search spaces that have networks here, and their default dependencies (protocol §4).
-NETWORK_SPACES = {
-    "nb201": (NB201Network, NB201_DEPENDENCIES),
-    "nb201-nozero": (NB201Network, NB201_DEPENDENCIES),
-    "nb201-onlyconv": (NB201Network, NB201_DEPENDENCIES),
-    "nbmacro": (MacroNetwork, MACRO_DEPENDENCIES),
-}
+#: Built-in spaces with networks here (each declares its class and default dependencies, protocol
+#: §4, in its :class:`~nasbench_tools.spaces.SpaceCapabilities`).
+NETWORK_SPACES = spaces_with("network")
 
 
 def build_supernet(space: str | SearchSpace, dependencies: Sequence[Sequence[int]] | None = None, **kwargs: Any) -> SlotNetwork:
     """The super-network of ``space`` (all of its allowed ops per slot); ``kwargs`` go to the class."""
-    name = space if isinstance(space, str) else space.name
-    if name not in NETWORK_SPACES:
-        raise UnknownNameError(f"no super-network for search space {name!r}; known: {', '.join(NETWORK_SPACES)}")
-    space_obj = get_space(name)
-    cls, default_deps = NETWORK_SPACES[name]
+    space_obj = get_space(space) if isinstance(space, str) else space
+    cls = capability(space_obj, "network", "super-network")
+    default_deps = capability(space_obj, "dependencies", "default super-network dependencies")
     return cls(space_obj.allowed_ops, default_deps if dependencies is None else dependencies, **kwargs)
 
 
 def build_standalone(space: str | SearchSpace, ops: Sequence[int], **kwargs: Any) -> SlotNetwork:
     """A stand-alone network of architecture ``ops`` (validated against ``space``)."""
-    name = space if isinstance(space, str) else space.name
-    if name not in NETWORK_SPACES:
-        raise UnknownNameError(f"no networks for search space {name!r}; known: {', '.join(NETWORK_SPACES)}")
-    row = [int(v) for v in get_space(name).validate(ops)[0]]
-    cls, _ = NETWORK_SPACES[name]
+    space_obj = get_space(space) if isinstance(space, str) else space
+    cls = capability(space_obj, "network", "networks")
+    row = [int(v) for v in space_obj.validate(ops)[0]]
     return cls([(o,) for o in row], [()] * len(row), arch=row, **kwargs)
 
 

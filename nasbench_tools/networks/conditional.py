@@ -11,12 +11,12 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, NoReturn, Sequence
 
 import numpy as np
 from torch import nn
 
-from ..errors import NasbenchError
+from ..errors import DependencyError
 
 #: Protocol §4: NB201 edges 1->2 (slot 2) and 1->3 (slot 4) depend on 0->1 (slot 0); edge 2->3
 #: (slot 5) depends on 0->2 (slot 1) and 1->2 (slot 2).
@@ -25,10 +25,6 @@ NB201_DEPENDENCIES: tuple[tuple[int, ...], ...] = ((), (), (0,), (), (0,), (1, 2
 MACRO_DEPENDENCIES: tuple[tuple[int, ...], ...] = ((),) + tuple((i,) for i in range(7))
 
 _DEP_ITEM = re.compile(r"\s*(\d+)\s*:\s*(\d+(?:\s*,\s*\d+)*)?\s*")
-
-
-class DependencyError(NasbenchError, ValueError):
-    """A dependency specification is malformed or not acyclic-prior."""
 
 
 @dataclass(frozen=True)
@@ -116,5 +112,5 @@ class ConditionalOp(nn.Module):
         for _ in range(n_sets - 1):
             self.sets.append(copy.deepcopy(self.sets[0]))
 
-    def forward(self, *args, **kwargs):  # pragma: no cover - networks call the active set directly
+    def forward(self, *args: Any, **kwargs: Any) -> NoReturn:  # pragma: no cover - networks call the active set directly
         raise RuntimeError("call the active weight set (network plans index ConditionalOp.sets directly)")

@@ -9,14 +9,14 @@ NAS-Bench-Macro network, and the TransNAS-Bench-101 micro/macro encoders (base w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import dataclass, replace
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 from torch import nn
 
-from ..errors import InvalidArchitectureError, NasbenchError, UnknownNameError
-from ..spaces import get_space
+from ..errors import InputSizeError, UnknownNameError
+from ..spaces import capability, get_space, spaces_with
 from .macro import MacroNetwork
 from .nb201 import NB201Network
 from .transnas import TRANSNAS_INPUT_SIZE, TRANSNAS_MICRO_SKELETON, TransNASEncoder
@@ -31,26 +31,30 @@ NB201_SIZE_MULTIPLE = 4
 NBMACRO_CLASSES, NBMACRO_INPUT = 10, 32
 
 
-class InputSizeError(NasbenchError, ValueError):
-    """A network cannot take the requested input resolution."""
-
-
 @dataclass(frozen=True)
 class NetworkFamily:
-    """How to build the networks of one space: its image datasets and default input size."""
+    """How to build the evaluation networks of a space (declared by the space's capabilities).
 
-    space: str
-    datasets: tuple[str, ...]
+    ``datasets``: image dataset -> (classes, input resolution) of the heads (empty: one network
+    without a dataset-specific head, input ``default_input``); ``build(row, dataset)`` builds
+    the network of op codes ``row``; ``size_multiple``/``size_rule``: inputs must be a multiple
+    of it and why. ``space`` is filled in by :func:`family` for messages.
+    """
+
+    datasets: Mapping[str, tuple[int, int]]
     default_dataset: str | None
+    default_input: tuple[int, int]
+    build: Callable[[list[int], str | None], nn.Module]
+    size_multiple: int = 1
+    size_rule: str = ""
+    space: str = ""
 
     def input_size(self, dataset: str | None) -> tuple[int, int]:
         dataset = self.resolve(dataset)
-        if self.space.startswith("nb201"):
-            s = NB201_DATASETS[dataset][1]
-            return s, s
-        if self.space == "nbmacro":
-            return NBMACRO_INPUT, NBMACRO_INPUT
-        return TRANSNAS_INPUT_SIZE
+        if dataset is None:
+            return self.default_input
+        s = self.datasets[dataset][1]
+        return s, s
 
     def resolve(self, dataset: str | None) -> str | None:
         if dataset is None:
@@ -61,25 +65,30 @@ class NetworkFamily:
         return dataset
 
 
-FAMILIES = {
-    "nb201": NetworkFamily("nb201", tuple(NB201_DATASETS), "cifar10"),
-    "nb201-nozero": NetworkFamily("nb201-nozero", tuple(NB201_DATASETS), "cifar10"),
-    "nb201-onlyconv": NetworkFamily("nb201-onlyconv", tuple(NB201_DATASETS), "cifar10"),
-    "nbmacro": NetworkFamily("nbmacro", ("cifar10",), "cifar10"),
-    "transnas-micro": NetworkFamily("transnas-micro", (), None),
-    "transnas-macro": NetworkFamily("transnas-macro", (), None),
-}
-#: Spaces with evaluation networks.
-EVALUATION_SPACES = tuple(FAMILIES)
+def _nb201(row: list[int], dataset: str | None) -> nn.Module:
+    return NB201Network([(o,) for o in row], [()] * len(row), cells_per_stage=NB201_EVAL_CELLS,
+                        num_classes=NB201_DATASETS[dataset][0], affine=True, skip_linear=False, arch=row)
+
+
+NB201_FAMILY = NetworkFamily(
+    NB201_DATASETS, "cifar10", (32, 32), _nb201, NB201_SIZE_MULTIPLE,
+    "NAS-Bench-201 networks need height and width divisible by {m} (two reductions whose pooled and strided "
+    "branches must agree)",
+)
+NBMACRO_FAMILY = NetworkFamily(
+    {"cifar10": (NBMACRO_CLASSES, NBMACRO_INPUT)}, "cifar10", (NBMACRO_INPUT, NBMACRO_INPUT),
+    lambda row, _: MacroNetwork([(o,) for o in row], [()] * len(row), num_classes=NBMACRO_CLASSES, arch=row),
+)
+TRANSNAS_MICRO_FAMILY = NetworkFamily({}, None, TRANSNAS_INPUT_SIZE,
+                                      lambda row, _: TransNASEncoder(TRANSNAS_MICRO_SKELETON, row))
+TRANSNAS_MACRO_FAMILY = NetworkFamily({}, None, TRANSNAS_INPUT_SIZE, lambda row, _: TransNASEncoder(row, "basic"))
+#: Built-in spaces with evaluation networks.
+EVALUATION_SPACES = spaces_with("evaluation")
 
 
 def family(space: str) -> NetworkFamily:
-    try:
-        return FAMILIES[space]
-    except KeyError:
-        raise UnknownNameError(
-            f"no evaluation networks for search space {space!r}; known: {', '.join(FAMILIES)}"
-        ) from None
+    """The evaluation-network family ``space`` declares (one-line error if it has none)."""
+    return replace(capability(space, "evaluation", "evaluation networks"), space=space)
 
 
 def check_input_size(space: str, size: Sequence[int]) -> tuple[int, int]:
@@ -91,36 +100,22 @@ def check_input_size(space: str, size: Sequence[int]) -> tuple[int, int]:
         raise InputSizeError(f"input size must be two integers (height, width), got {size!r}") from None
     if h < 1 or w < 1:
         raise InputSizeError(f"input size {h}x{w}: height and width must be positive")
-    if fam.space.startswith("nb201") and (h % NB201_SIZE_MULTIPLE or w % NB201_SIZE_MULTIPLE):
-        raise InputSizeError(
-            f"input size {h}x{w}: NAS-Bench-201 networks need height and width divisible by "
-            f"{NB201_SIZE_MULTIPLE} (two reductions whose pooled and strided branches must agree), "
-            f"e.g. {max(NB201_SIZE_MULTIPLE, h - h % NB201_SIZE_MULTIPLE)}"
-        )
+    m = fam.size_multiple
+    if h % m or w % m:
+        raise InputSizeError(f"input size {h}x{w}: {fam.size_rule.format(m=m)}, e.g. {max(m, h - h % m)}")
     return h, w
 
 
 def evaluation_network(space: str, ops: Sequence[int] | np.ndarray, *, dataset: str | None = None) -> nn.Module:
     """The stand-alone evaluation network of architecture ``ops`` (op codes) of ``space``.
 
-    ``dataset`` picks the NB201 head (classes); the input resolution is free (see
+    ``dataset`` picks the head (NB201: classes); the input resolution is free (see
     :func:`check_input_size`; defaults in :meth:`NetworkFamily.input_size`).
     """
     fam = family(space)
     dataset = fam.resolve(dataset)
-    space_obj = get_space(space)
-    row = [int(v) for v in space_obj.validate(np.asarray(ops).reshape(1, -1))[0]]
-    if fam.space.startswith("nb201"):
-        classes = NB201_DATASETS[dataset][0]
-        return NB201Network([(o,) for o in row], [()] * len(row), cells_per_stage=NB201_EVAL_CELLS,
-                            num_classes=classes, affine=True, skip_linear=False, arch=row)
-    if fam.space == "nbmacro":
-        return MacroNetwork([(o,) for o in row], [()] * len(row), num_classes=NBMACRO_CLASSES, arch=row)
-    if fam.space == "transnas-micro":
-        return TransNASEncoder(TRANSNAS_MICRO_SKELETON, row)
-    if fam.space == "transnas-macro":
-        return TransNASEncoder(row, "basic")
-    raise InvalidArchitectureError(f"no network builder for {space}")  # pragma: no cover - FAMILIES is exhaustive
+    row = [int(v) for v in get_space(space).validate(np.asarray(ops).reshape(1, -1))[0]]
+    return fam.build(row, dataset)
 
 
 def parameter_count(module: nn.Module) -> int:

@@ -6,7 +6,6 @@ in completion order, and are context managers (the pool or cluster is closed on 
 
 from __future__ import annotations
 
-import argparse
 import logging
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Callable, Iterator, Sequence
@@ -79,7 +78,7 @@ class DaskExecutor(Executor):
 
     def __init__(self, address: str | None = None, local_workers: int | None = None) -> None:
         distributed = require("dask.distributed", "Dask execution")
-        Client, LocalCluster = distributed.Client, distributed.LocalCluster  # noqa: N806 - class names
+        Client, LocalCluster = distributed.Client, distributed.LocalCluster
         if (address is None) == (local_workers is None):
             raise ParameterError("give exactly one of a scheduler address or a number of local workers")
         self._cluster = None
@@ -128,14 +127,3 @@ def make_executor(jobs: int = 1, dask_scheduler: str | None = None, dask_local: 
         raise ParameterError(f"--jobs must be >= 1, got {jobs}")
     return SerialExecutor()
 
-
-def add_executor_options(parser: argparse.ArgumentParser) -> None:
-    """``--jobs N | --dask-local N | --dask-scheduler ADDRESS``."""
-    g = parser.add_mutually_exclusive_group()
-    g.add_argument("--jobs", type=int, default=1, metavar="N", help="local worker processes (default 1: serial)")
-    g.add_argument("--dask-local", type=int, default=None, metavar="N", help="start a Dask LocalCluster with N workers")
-    g.add_argument("--dask-scheduler", default=None, metavar="ADDRESS", help="use a running Dask scheduler, e.g. tcp://host:8786")
-
-
-def executor_from_args(args: argparse.Namespace) -> Executor:
-    return make_executor(args.jobs, args.dask_scheduler, args.dask_local)

@@ -29,7 +29,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from ..errors import DataFormatError, RunExistsError
+from ..errors import ConfigMismatchError, ResultsCorruptedError, RunExistsError
 from ..utils.versions import library_versions, warn_if_versions_differ
 from .lock import OutputLock
 
@@ -43,14 +43,6 @@ FORMAT_VERSION = 1
 DATA_FIELD = "data_files"
 #: Suggestion appended to every refusal of an existing run.
 OVERWRITE_HINT = "pass --overwrite to delete it and start again, or choose another --out"
-
-
-class ConfigMismatchError(RunExistsError):
-    """The results file was written by a run with a different configuration."""
-
-
-class ResultsCorruptedError(DataFormatError):
-    """A results file (or its journal/config) is damaged; it is left as it is."""
 
 
 def fingerprint(config: Mapping[str, Any]) -> str:

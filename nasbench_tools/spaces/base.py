@@ -8,19 +8,20 @@ architecture is computed arithmetically and looked up in one vectorised step.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
 from ..errors import InvalidArchitectureError, UnknownNameError
+from .capabilities import NO_CAPABILITIES, SpaceCapabilities
+from .formats import DIGIT_TOKENS, ArchFormat, TokenTemplate, tuple_format
+
+__all__ = ["DIGIT_TOKENS", "OPS_DTYPE", "ArchFormat", "LutBaseline", "SearchSpace", "TokenTemplate", "tuple_format"]
 
 #: dtype of canonical op-code arrays (all spaces have fewer than 128 ops).
 OPS_DTYPE = np.int8
-#: Op codes written as single digits (formats that spell codes, not names).
-DIGIT_TOKENS = tuple(str(d) for d in range(10))
 
 
 @dataclass(frozen=True)
@@ -29,65 +30,6 @@ class LutBaseline:
 
     arch: tuple[int, ...]
     slots: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class ArchFormat:
-    """A string format of architectures: how to write one and how to read one back.
-
-    ``detect`` is True only for formats that can be recognised without ambiguity; tuple texts
-    (several spaces use different code conventions) must be named explicitly.
-    """
-
-    name: str
-    format_one: Callable[[np.ndarray], str]
-    parse_one: Callable[[str], Sequence[int]]
-    pattern: re.Pattern[str] | None = None
-    description: str = ""
-    #: Vectorised ``format_one`` over rows ``(n, n_slots)`` (optional; building a space's string
-    #: lookup table is then a few array operations instead of one Python call per architecture).
-    format_many: Callable[[np.ndarray], list[str]] | None = None
-
-    def matches(self, text: str) -> bool:
-        return self.pattern is not None and self.pattern.fullmatch(text.strip()) is not None
-
-    def format_rows(self, rows: np.ndarray) -> list[str]:
-        """Every row written in this format."""
-        if self.format_many is not None:
-            return self.format_many(rows)
-        return [self.format_one(r) for r in rows]
-
-
-@dataclass(frozen=True)
-class TokenTemplate:
-    """A string format that writes each slot's op code as a token between fixed literals:
-    ``literals[0] + token(slot_order[0]) + literals[1] + ... + literals[-1]``.
-
-    ``tokens[i][code]`` is the text of op ``code`` at position ``i``. Formatting many rows is a
-    handful of element-wise concatenations of object arrays (no per-row Python call).
-    """
-
-    slot_order: tuple[int, ...]
-    tokens: tuple[tuple[str, ...], ...]
-    literals: tuple[str, ...]
-
-    def __post_init__(self) -> None:
-        if len(self.tokens) != len(self.slot_order) or len(self.literals) != len(self.slot_order) + 1:
-            raise ValueError("a token template needs one token table per slot and one literal more than slots")
-
-    def one(self, row: np.ndarray) -> str:
-        parts = [self.literals[0]]
-        for pos, slot in enumerate(self.slot_order):
-            parts.append(self.tokens[pos][int(row[slot])])
-            parts.append(self.literals[pos + 1])
-        return "".join(parts)
-
-    def many(self, rows: np.ndarray) -> list[str]:
-        rows = np.asarray(rows)
-        out = np.full(len(rows), self.literals[0], dtype=object)
-        for pos, slot in enumerate(self.slot_order):
-            out = out + np.asarray(self.tokens[pos], dtype=object)[rows[:, slot]] + self.literals[pos + 1]
-        return out.tolist()
 
 
 class SearchSpace:
@@ -101,6 +43,8 @@ class SearchSpace:
     allowed_ops: per slot the op codes it may take (default: all).
     edges: for cell spaces the ``(source, destination)`` node of every slot; ``None`` for
         sequential (macro) spaces.
+    capabilities: what the toolkit can do with the space beyond enumerating, encoding and
+        predicting (networks, super-network, latency, benchmarks); default: nothing more.
     """
 
     def __init__(
@@ -111,8 +55,10 @@ class SearchSpace:
         allowed_ops: Sequence[Sequence[int]] | None = None,
         edges: Sequence[tuple[int, int]] | None = None,
         description: str = "",
+        capabilities: SpaceCapabilities = NO_CAPABILITIES,
     ) -> None:
         self.name = name
+        self.capabilities = capabilities
         self.slot_names = tuple(slot_names)
         self.op_names = tuple(op_names)
         self.description = description
@@ -377,24 +323,3 @@ class SearchSpace:
         if why:
             raise InvalidArchitectureError(f"{self.name}: {text!r} is not in the space: {why}")
         return int(self.index(row)[0])
-
-
-# ------------------------------------------------------------------ shared format pieces
-def tuple_format(n_slots: int, name: str = "ops", description: str = "") -> ArchFormat:
-    """A tuple text of op codes, e.g. ``(0, 1, 2)`` (never auto-detected)."""
-
-    def fmt(row: np.ndarray) -> str:
-        return "(" + ", ".join(str(int(v)) for v in row) + ")"
-
-    def parse(text: str) -> list[int]:
-        inner = text.strip()
-        if not (inner.startswith("(") and inner.endswith(")")) and not (
-            inner.startswith("[") and inner.endswith("]")
-        ):
-            raise ValueError("expected a parenthesised tuple of integers")
-        parts = [p.strip() for p in inner[1:-1].split(",") if p.strip()]
-        if len(parts) != n_slots:
-            raise ValueError(f"expected {n_slots} op codes, got {len(parts)}")
-        return [int(p) for p in parts]
-
-    return ArchFormat(name, fmt, parse, None, description or f"tuple of {n_slots} op codes")

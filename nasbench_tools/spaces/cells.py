@@ -7,11 +7,14 @@ of appearance in the NB201 string ``|e0~0|+|e1~0|e2~1|+|e3~0|e4~1|e5~2|``.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Sequence
 
 import numpy as np
 
-from .base import DIGIT_TOKENS, ArchFormat, LutBaseline, SearchSpace, TokenTemplate, tuple_format
+from .base import LutBaseline, SearchSpace
+from .capabilities import NO_CAPABILITIES, Ref, SpaceCapabilities, SupernetSupport
+from .formats import DIGIT_TOKENS, ArchFormat, TokenTemplate, tuple_format
 
 #: Canonical NB201 op vocabulary (code = position).
 NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -28,6 +31,31 @@ NASLIB_POS_TO_SLOT = np.array([0, 1, 3, 2, 4, 5])
 TRANSNAS_MICRO_PREFIX = "64-41414-"
 
 _NB201_TOKEN = re.compile(r"([A-Za-z0-9_]+)~(\d+)")
+
+#: NB201 subsets (Chapter 6): ``--subset`` name -> allowed op codes per edge (None: all).
+NB201_SUBSETS = {"full": None, "nozero": (1, 2, 3, 4), "onlyconv": (2, 3)}
+#: What the NB201 cell and its subsets support (networks: Tables B.2 and §4; latency tables).
+NB201_CAPABILITIES = SpaceCapabilities(
+    network=Ref("nasbench_tools.networks.nb201:NB201Network"),
+    dependencies=Ref("nasbench_tools.networks.conditional:NB201_DEPENDENCIES"),
+    evaluation=Ref("nasbench_tools.networks.evaluation:NB201_FAMILY"),
+    ground_truth="nb201/cifar10/test_accuracy",
+    isolated_latency="nb201",
+)
+#: The full NB201 cell also trains super-networks (Table B.4: 250 epochs) of each subset and is
+#: the space of the HW-NAS-Bench and NAS-Bench-201 tables.
+NB201_FULL_CAPABILITIES = replace(
+    NB201_CAPABILITIES,
+    supernet=SupernetSupport(250, {s: "nb201" if s == "full" else f"nb201-{s}" for s in NB201_SUBSETS},
+                             ("skip_linear", "channels", "cells_per_stage")),
+    benchmarks=("hwnas", "nb201"),
+)
+TRANSNAS_MICRO_CAPABILITIES = SpaceCapabilities(
+    evaluation=Ref("nasbench_tools.networks.evaluation:TRANSNAS_MICRO_FAMILY"),
+    isolated_latency="transnas-micro",
+    table_style="transnas",
+    benchmarks=("transnas-micro",),
+)
 
 
 def _nb201_format(op_names: Sequence[str]) -> ArchFormat:
@@ -124,9 +152,10 @@ class CellSpace(SearchSpace):
         op_names: Sequence[str],
         allowed: Sequence[int] | None = None,
         description: str = "",
+        capabilities: SpaceCapabilities = NO_CAPABILITIES,
     ) -> None:
         allowed_ops = None if allowed is None else [tuple(allowed)] * len(CELL_EDGES)
-        super().__init__(name, CELL_SLOT_NAMES, op_names, allowed_ops, CELL_EDGES, description)
+        super().__init__(name, CELL_SLOT_NAMES, op_names, allowed_ops, CELL_EDGES, description, capabilities)
         self.add_format(_nb201_format(op_names), default=True)
         self.add_format(tuple_format(len(CELL_EDGES), "ops", "tuple of canonical op codes in NB201 edge order"))
 
@@ -138,17 +167,18 @@ class CellSpace(SearchSpace):
 
 def nb201(subset: str = "full") -> CellSpace:
     """The NAS-Bench-201 / HW-NAS-Bench cell space or one of its Chapter-6 subsets."""
-    allowed = {"full": None, "nozero": (1, 2, 3, 4), "onlyconv": (2, 3)}
-    if subset not in allowed:
-        raise ValueError(f"unknown NB201 subset {subset!r}; expected one of {', '.join(allowed)}")
+    if subset not in NB201_SUBSETS:
+        raise ValueError(f"unknown NB201 subset {subset!r}; expected one of {', '.join(NB201_SUBSETS)}")
     name = "nb201" if subset == "full" else f"nb201-{subset}"
-    space = CellSpace(name, NB201_OPS, allowed[subset], "NAS-Bench-201 cell (5 ops on 6 edges)")
+    caps = NB201_FULL_CAPABILITIES if subset == "full" else NB201_CAPABILITIES
+    space = CellSpace(name, NB201_OPS, NB201_SUBSETS[subset], "NAS-Bench-201 cell (5 ops on 6 edges)", caps)
     space.add_format(_naslib_format())
     return space
 
 
 def transnas_micro() -> CellSpace:
     """TransNAS-Bench-101 micro cell: NB201 topology with 4 ops (no pooling)."""
-    space = CellSpace("transnas-micro", NB201_OPS[:4], None, "TransNAS-Bench-101 micro cell (4 ops on 6 edges)")
+    space = CellSpace("transnas-micro", NB201_OPS[:4], None, "TransNAS-Bench-101 micro cell (4 ops on 6 edges)",
+                      TRANSNAS_MICRO_CAPABILITIES)
     space.add_format(_transnas_micro_format())
     return space

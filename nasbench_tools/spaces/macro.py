@@ -6,7 +6,9 @@ import re
 
 import numpy as np
 
-from .base import DIGIT_TOKENS, ArchFormat, LutBaseline, SearchSpace, TokenTemplate, tuple_format
+from .base import LutBaseline, SearchSpace
+from .capabilities import Ref, SpaceCapabilities, SupernetSupport
+from .formats import DIGIT_TOKENS, ArchFormat, TokenTemplate, tuple_format
 
 #: TransNAS macro module codes: 0 absent (only trailing), 1 normal, 2 channels x2,
 #: 3 resolution /2, 4 both.
@@ -21,6 +23,24 @@ TRANSNAS_MACRO_CELL = "basic"
 NBMACRO_OPS = ("identity", "mb_k3_e3", "mb_k5_e6")
 NBMACRO_SLOTS = 8
 
+#: TransNAS macro: evaluation networks and tables; no isolated-op table (a module's input shape
+#: depends on the modules before it).
+TRANSNAS_MACRO_CAPABILITIES = SpaceCapabilities(
+    evaluation=Ref("nasbench_tools.networks.evaluation:TRANSNAS_MACRO_FAMILY"),
+    table_style="transnas",
+    benchmarks=("transnas-macro",),
+)
+#: NAS-Bench-Macro: networks of Table B.3, super-network training (Table B.4: 50 epochs).
+NBMACRO_CAPABILITIES = SpaceCapabilities(
+    network=Ref("nasbench_tools.networks.macro:MacroNetwork"),
+    dependencies=Ref("nasbench_tools.networks.conditional:MACRO_DEPENDENCIES"),
+    evaluation=Ref("nasbench_tools.networks.evaluation:NBMACRO_FAMILY"),
+    supernet=SupernetSupport(50, {"full": "nbmacro"}),
+    ground_truth="nbmacro/cifar10/test_accuracy",
+    isolated_latency="nbmacro",
+    benchmarks=("nbmacro",),
+)
+
 
 class TransNASMacroSpace(SearchSpace):
     """Skeletons of 4-6 ResBlock pairs; right-padded with ``0`` to six slots."""
@@ -34,6 +54,7 @@ class TransNASMacroSpace(SearchSpace):
             allowed,
             None,
             "TransNAS-Bench-101 macro skeletons (4-6 modules)",
+            TRANSNAS_MACRO_CAPABILITIES,
         )
         self.add_format(_transnas_macro_format(), default=True)
         self.add_format(tuple_format(TRANSNAS_MACRO_SLOTS, "ops", "tuple of 6 module codes, 0-padded"))
@@ -116,6 +137,7 @@ class NBMacroSpace(SearchSpace):
             None,
             None,
             "NAS-Bench-Macro (8 layers x 3 choices)",
+            NBMACRO_CAPABILITIES,
         )
         self.add_format(_nbmacro_format(), default=True)
         self.add_format(tuple_format(NBMACRO_SLOTS, "ops", "tuple of 8 layer codes"))

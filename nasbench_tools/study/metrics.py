@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import math
+from typing import Any, Callable
 
 import numpy as np
-from scipy import stats
 
 #: Metric columns of a study's results, in order.
 METRIC_COLUMNS = ("kendall_tau", "spearman", "pearson", "mae", "rmse", "dev_mean", "dev_std")
 
 
-def _corr(fn, a: np.ndarray, b: np.ndarray) -> float:
+def _corr(fn: Callable[..., Any], a: np.ndarray, b: np.ndarray) -> float:
     """A correlation that is NaN (not an exception or a warning) for constant inputs."""
     if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
         return math.nan
@@ -33,6 +33,8 @@ def prediction_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
     scale = float(y_true.std())
     scale = scale if scale > 0 else 1.0
     dev = (y_pred - y_true) / scale
+    from scipy import stats  # here, not at import: the study's command-line help needs no scipy
+
     from predictors.metrics import kendall_tau
 
     finite = np.all(np.isfinite(y_pred))

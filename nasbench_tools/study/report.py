@@ -16,20 +16,19 @@ import pandas as pd
 from scipy import stats
 
 from ..datasets import DataStore
+from ..dissertation import TABLE_5_1_SIZE, TABLE_A2_SORT_SIZE
 from ..utils.figures import colormap, save_figure, subplots
-from ..utils.io import atomic_write, write_csv_atomic
+from ..utils.io import write_csv_atomic
+from ..utils.report import write_table
 from .runner import LOOKUP_TABLE, load_results
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
 log = logging.getLogger(__name__)
 
-#: Table 5.1 reports linear regression at this training size.
-TABLE51_SIZE = 124
-#: Table A.2 is ordered by linear regression's tau at this size (hard datasets first).
-TABLE_A2_SORT_SIZE = 25
+#: Table 5.1 reports linear regression at this training size (nasbench_tools.dissertation).
+TABLE51_SIZE = TABLE_5_1_SIZE
 #: 18 predictors: 20 colours, and line styles and markers cycling on top.
 _STYLES = ("-", "--", ":", "-.")
 
@@ -121,31 +120,7 @@ def fit_time_table(df: pd.DataFrame) -> pd.DataFrame:
     return ok.groupby(["predictor", "train_size"])["fit_time_s"].median().unstack("train_size")
 
 
-def write_table(df: pd.DataFrame, out: Path, name: str, float_format: str = "{:.3f}") -> None:
-    write_csv_atomic(df, out / f"{name}.csv", index=True)
-    with atomic_write(out / f"{name}.md") as fh:
-        fh.write(_markdown(df, float_format) + "\n")
-
-
-def _markdown(df: pd.DataFrame, float_format: str) -> str:
-    idx_names = [n or "" for n in (df.index.names if df.index.nlevels > 1 else [df.index.name])]
-    header = idx_names + [str(c) for c in df.columns]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for idx, row in df.iterrows():
-        idx_vals = list(idx) if isinstance(idx, tuple) else [idx]
-        cells = [str(v) for v in idx_vals] + [
-            float_format.format(v) if isinstance(v, (float, np.floating)) and not math.isnan(v)
-            else ("" if isinstance(v, (float, np.floating)) else str(v)) for v in row
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
 # ------------------------------------------------------------------------------ figures
-def _save(fig: "Figure", out: Path, name: str) -> None:
-    save_figure(fig, out, name)
-
-
 def _size_axis(ax: "Axes", sizes: Sequence[int]) -> None:
     """Log x-axis labelled with the actual training sizes."""
     ax.set_xscale("log")
@@ -189,7 +164,7 @@ def figure_53(table: pd.DataFrame, out: Path, title: str) -> None:
     fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, frameon=False)
     fig.suptitle(title)
     fig.tight_layout()
-    _save(fig, out, "figure_5_3")
+    save_figure(fig, out, "figure_5_3")
 
 
 def figure_a3(times: pd.DataFrame, out: Path) -> None:
@@ -205,7 +180,7 @@ def figure_a3(times: pd.DataFrame, out: Path) -> None:
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, frameon=False)
     ax.set_title("Figure A.3: predictor fit time")
     fig.tight_layout()
-    _save(fig, out, "figure_A_3")
+    save_figure(fig, out, "figure_A_3")
 
 
 def figure_distributions(store: DataStore, datasets: Sequence[str], out: Path, name: str) -> pd.DataFrame:
@@ -227,7 +202,7 @@ def figure_distributions(store: DataStore, datasets: Sequence[str], out: Path, n
     for ax in axes.ravel()[n:]:
         ax.axis("off")
     fig.tight_layout()
-    _save(fig, out, name)
+    save_figure(fig, out, name)
     return pd.DataFrame(summary).set_index("dataset")
 
 
@@ -268,14 +243,15 @@ def figure_54(store: DataStore, dataset_id: str, predictor: str, train_size: int
     axes[1].legend(loc="upper left", fontsize=8)
     fig.suptitle(f"Figure 5.4: deviations on {dataset_id}")
     fig.tight_layout()
-    _save(fig, out, "figure_5_4")
+    save_figure(fig, out, "figure_5_4")
     return pd.DataFrame({"truth": truth, "prediction": pred, "deviation_std_units": dev})
 
 
 def write_report(results_path: str | Path, out_dir: str | Path, *, store: DataStore | None = None,
                  deviation_predictor: str = "xgboost", drop_dev_std: float | None = None) -> list[Path]:
-    """Every table and figure of the study from a results CSV; returns the files written."""
-    df = load_results(results_path)
+    """Every table and figure of the study from a results CSV; returns the files written. A
+    results file without rows is refused before ``out_dir`` is created."""
+    df = load_results(results_path, require_rows=True)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     store = store or DataStore()

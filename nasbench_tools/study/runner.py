@@ -1,8 +1,10 @@
 """The predictor study: one task per (dataset, predictor, seed, training size), tidy CSV rows.
 
 Every task is self-contained and picklable (it carries the dataset's values), so the same code
-runs serially, in a local process pool or on a Dask cluster; the results file (see
-:mod:`nasbench_tools.runner.results`) makes runs resumable and refuses mixing configurations.
+runs serially, in a local process pool or on a Dask cluster. The study runs as an experiment of
+the shared contract (:class:`~nasbench_tools.study.experiment.PredictorStudy`): its results
+file (see :mod:`nasbench_tools.runner.results`) makes runs resumable and refuses mixing
+configurations.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -22,10 +24,8 @@ import pandas as pd
 from ..datasets import DataStore
 from ..encodings import get_encoding
 from ..errors import DataFormatError
-from ..runner import Executor, OutputLock, ResultsFile, RunSummary, SerialExecutor, run_grid
-from ..runner.results import DATA_FIELD
 from ..spaces import get_space
-from ..utils.io import atomic_write
+from ..utils.report import read_results
 from .metrics import METRIC_COLUMNS, prediction_metrics
 from .spec import StudySpec
 from .splits import make_split
@@ -33,18 +33,20 @@ from .splits import make_split
 if TYPE_CHECKING:
     from threadpoolctl import ThreadpoolController
 
+    from ..runner import Executor, RunSummary
+
 log = logging.getLogger(__name__)
 
 RESULTS_NAME = "results.csv"
-SPEC_NAME = "spec.json"
 KEY_COLUMNS = ("dataset", "predictor", "seed", "train_size")
 COLUMNS = KEY_COLUMNS + ("test_size",) + METRIC_COLUMNS + (
     "fit_time_s", "query_time_s", "tuned", "n_configs", "cv_score", "params", "status", "error",
 )
 #: Columns that depend on the machine's speed (left out when comparing runs).
 TIMING_COLUMNS = ("fit_time_s", "query_time_s")
+#: The baseline :mod:`.report` draws as a line (the runner itself treats no predictor by name).
 LOOKUP_TABLE = "lookup_table"
-#: Transfer-predictor parameters filled by the runner (not written to the params column).
+#: Parameters of a predictor that ``uses_sources``, filled by the runner (not written to the params column).
 SOURCE_PARAMS = ("sources", "source_names", "target")
 #: Longest error message kept in the CSV.
 MAX_ERROR_CHARS = 500
@@ -94,11 +96,12 @@ def _json(params: Mapping[str, Any]) -> str:
 
 
 def training_indices(task: StudyTask, test: np.ndarray, pool: np.ndarray) -> np.ndarray:
-    """The architectures a task fits on: a pool prefix, or the lookup table's neighbours."""
-    if task.predictor == LOOKUP_TABLE:
-        space = get_space(task.space)
-        return space.index(space.lut_architectures())
-    return pool[: task.train_size]
+    """The architectures a task fits on: the predictor's fixed training set (e.g. the lookup
+    table's neighbours of the baseline, see ``Predictor.fixed_training_set``) or a pool prefix."""
+    from predictors import get_class
+
+    fixed = get_class(task.predictor).fixed_training_set(get_space(task.space))
+    return pool[: task.train_size] if fixed is None else fixed
 
 
 def run_task(task: StudyTask) -> pd.DataFrame:
@@ -140,15 +143,13 @@ def _run_task(task: StudyTask) -> pd.DataFrame:
     row.update({m: math.nan for m in METRIC_COLUMNS})
     try:
         model = make(task.predictor, random_state=task.seed, **dict(task.params))
-        if task.predictor == LOOKUP_TABLE and "space" in model.get_params():
+        if model.needs_space:
             model.set_params(space=task.space)
         if task.sources is not None:
-            model.set_params(sources=task.sources, source_names=task.source_names, target=task.dataset,
-                             space=task.space)
-        train = training_indices(task, split.test, split.pool)
-        if getattr(model, "design", "random") == "suggested":
-            from predictors.transfer.study import suggested_training
-            train = suggested_training(model, task.values, split.pool, task.train_size, task.seed)
+            model.set_params(sources=task.sources, source_names=task.source_names, target=task.dataset)
+        train = model.suggest_training(task.values, split.pool, task.train_size, task.seed)
+        if train is None:
+            train = training_indices(task, split.test, split.pool)
         enc = get_encoding(model.encoding)
         X_train = enc(space, space.arch(train))
         y_train = task.values[train]
@@ -196,15 +197,15 @@ def build_tasks(spec: StudySpec, store: DataStore, threads: int = 1) -> list[Stu
                     f"predictor {name!r} needs the {cls.encoding!r} encoding, which does not apply to "
                     f"{dataset_id} ({space.name} space); remove it from the study"
                 )
-            if name == LOOKUP_TABLE:
-                lut = space.index(space.lut_architectures())
-                missing = np.isnan(ds.values[lut])
+            fixed = cls.fixed_training_set(space)
+            if fixed is not None:
+                missing = np.isnan(ds.values[fixed])
                 if missing.any():
                     raise DataFormatError(
-                        f"{dataset_id}: the lookup table needs {space.format(space.arch(lut[missing]))[:3]} "
+                        f"{dataset_id}: predictor {name!r} trains on {space.format(space.arch(fixed[missing]))[:3]} "
                         "which have no value"
                     )
-                sizes: tuple[int, ...] = (len(lut),)
+                sizes: tuple[int, ...] = (len(fixed),)
             else:
                 sizes = spec.sizes_for(name)
                 too_big = [n for n in sizes if n + spec.test_size > n_avail]
@@ -226,59 +227,30 @@ def build_tasks(spec: StudySpec, store: DataStore, threads: int = 1) -> list[Stu
     return tasks
 
 
-def run_config(spec: StudySpec, store: DataStore, tasks: Sequence[StudyTask] = ()) -> dict[str, Any]:
-    """The results file's configuration: the spec's fingerprint plus the sha256 of every data
-    file the study reads (its datasets and the tasks' transfer sources), so a resumed run
-    refuses a table that changed under it."""
-    ids = set(spec.datasets) | {n for t in tasks for n in t.source_names}
-    return {**spec.fingerprint(), DATA_FIELD: store.data_checksums(sorted(ids))}
-
-
-def results_file(out_dir: str | Path, spec: StudySpec, store: DataStore | None = None, *,
-                 lock: bool = True, tasks: Sequence[StudyTask] = ()) -> ResultsFile:
-    config = spec.fingerprint() if store is None else run_config(spec, store, tasks)
-    return ResultsFile(Path(out_dir) / RESULTS_NAME, COLUMNS, KEY_COLUMNS, config, lock=lock)
-
-
 def run_study(spec: StudySpec, out_dir: str | Path, *, store: DataStore | None = None,
               executor: Executor | None = None, resume: bool = True, overwrite: bool = False,
               progress: bool = True, threads: int = 1) -> RunSummary:
-    """Run every unfinished task of ``spec`` into ``out_dir/results.csv``.
+    """Run every unfinished task of ``spec`` into ``out_dir/results.csv`` (and ``config.toml``).
 
     ``resume`` continues a run of the same configuration in ``out_dir`` (a different one is
     refused, naming the fields); ``overwrite`` deletes that run's outputs first. The folder is
-    locked against a second writer for the whole run; ``threads`` per fit.
+    locked against a second writer for the whole run; ``threads`` per fit. A thin wrapper of
+    :func:`~nasbench_tools.runner.experiment.run_experiment` with the study experiment.
     """
-    store = store or DataStore()
-    out = Path(out_dir)
-    tasks = build_tasks(spec, store, threads)
-    with OutputLock(out):
-        results = results_file(out, spec, store, lock=False, tasks=tasks)
-        if overwrite:
-            results.remove()
-        elif results.exists and not resume:
-            results.open(resume=False)  # raises RunExistsError naming the flags
-        if results.exists:  # check the configuration before spec.json is replaced
-            results.open(resume=True)
-        with atomic_write(out / SPEC_NAME) as fh:
-            json.dump(spec.to_dict(), fh, indent=2)
-        return run_grid(tasks, run_task, results, executor or SerialExecutor(), resume=True,
-                        progress=progress, desc=f"study {spec.name}", unit_weight=_task_weight)
+    from ..runner.experiment import run_experiment
+    from .experiment import PredictorStudy
+
+    [summary] = run_experiment(PredictorStudy(), spec, out_dir, store=store, executor=executor, resume=resume,
+                               overwrite=overwrite, progress=progress, options={"threads": threads})
+    return summary
 
 
-def _task_weight(task: StudyTask) -> float:
+def task_weight(task: StudyTask) -> float:
     """Rough relative cost of a task, so the progress bar's ETA means something."""
     return 1.0 + task.train_size / 100.0 * (task.n_configs * task.cv if task.tune else 1)
 
 
-def load_results(path: str | Path) -> pd.DataFrame:
-    """A study's results CSV, checked for the expected columns."""
-    path = Path(path)
-    try:
-        df = pd.read_csv(path, keep_default_na=True)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataFormatError(f"{path}: cannot read study results ({exc})") from None
-    missing = [c for c in COLUMNS if c not in df.columns]
-    if missing:
-        raise DataFormatError(f"{path}: not a study results file; missing column(s) {', '.join(missing)}")
-    return df
+def load_results(path: str | Path, *, require_rows: bool = False) -> pd.DataFrame:
+    """A study's results CSV, checked for the expected columns (and, with ``require_rows``, for
+    at least one row)."""
+    return read_results(path, COLUMNS, "study", run_command="nasbench-study study run" if require_rows else None)

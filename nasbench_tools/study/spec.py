@@ -1,42 +1,31 @@
-"""Experiment specifications of the predictor study: presets and TOML config files."""
+"""The predictor study's configuration (:class:`StudySpec`, an experiment config read from TOML)
+and its presets."""
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
+from ..dissertation import (
+    COMPLETE_ENERGY_DEVICES, COMPLETE_HWNAS_METRICS, COMPLETE_LATENCY_DEVICES, CONNECTIVITY_PREDICTORS,
+    HARD_HWNAS_DATASETS, HWNAS_MAX_TRAIN_SIZE, HWNAS_TEST_SIZE, PAPER_PREDICTORS, PAPER_SEEDS, PAPER_TUNED,
+    TRAIN_SIZE_GRID_POINTS, TRAIN_SIZE_GRID_START, TRANSNAS_MAX_TRAIN_SIZE, TRANSNAS_STUDY_TASKS, TRANSNAS_TEST_SIZE,
+)
 from ..errors import ConfigError, UnknownNameError
+from ..runner.config import ConfigSection, ExperimentConfig
+from ..runner.config import load_config as load_config_file
 from .splits import log_spaced_sizes
 
-#: The five hard HW-NAS-Bench datasets of the main figures (protocol §2).
-HARD_HWNAS = (
-    "hwnas/ImageNet16-120/raspi4_latency",
-    "hwnas/cifar100/pixel3_latency",
-    "hwnas/cifar10/edgegpu_latency",
-    "hwnas/cifar100/edgegpu_energy",
-    "hwnas/ImageNet16-120/eyeriss_arithmetic_intensity",
-)
-#: The five TransNAS-Bench-101 tasks of the study.
-TRANSNAS_STUDY_TASKS = ("class_scene", "class_object", "room_layout", "jigsaw", "segmentsemantic")
-ALL_PREDICTORS = (
-    "linear_regression", "ridge", "bayesian_linear_regression", "svr", "gp", "sparse_gp",
-    "random_forest", "xgboost", "ngboost", "lightgbm", "bohamiann", "bananas", "bonas", "gcn",
-    "mlp_large", "mlp_small", "nao", "lookup_table",
-)
+# The study's facts (datasets, predictors, sizes, seeds) live in nasbench_tools.dissertation.
+HARD_HWNAS = HARD_HWNAS_DATASETS
+ALL_PREDICTORS = PAPER_PREDICTORS
 #: Predictors that need the cell's connectivity (not used on sequential spaces).
-GRAPH_PREDICTORS = ("bananas", "bonas", "gcn", "nao")
-#: The predictors the original runs tuned (Appendix A.2); the others used their defaults.
-PAPER_TUNED = ("bananas", "bonas", "gcn", "mlp_large", "mlp_small", "ridge", "svr")
-HWNAS_SIZES = log_spaced_sizes(5.1, 15000, 11)
-TRANSNAS_SIZES = log_spaced_sizes(5.1, 3000, 11)
-HWNAS_TEST_SIZE = 625
-TRANSNAS_TEST_SIZE = 256
-PAPER_SEEDS = tuple(range(50))
+GRAPH_PREDICTORS = CONNECTIVITY_PREDICTORS
+HWNAS_SIZES = log_spaced_sizes(TRAIN_SIZE_GRID_START, HWNAS_MAX_TRAIN_SIZE, TRAIN_SIZE_GRID_POINTS)
+TRANSNAS_SIZES = log_spaced_sizes(TRAIN_SIZE_GRID_START, TRANSNAS_MAX_TRAIN_SIZE, TRAIN_SIZE_GRID_POINTS)
 
 
 def _is_int(value: Any) -> bool:
@@ -80,7 +69,7 @@ def _table(value: Any, field: str, source: str) -> Mapping[str, Any]:
 
 
 @dataclass(frozen=True)
-class TuningSpec:
+class TuningSpec(ConfigSection):
     """Random-search CV tuning: which predictors, how many configurations, how much time.
 
     The wall-clock budget of one fit is ``seconds_base + seconds_per_1000 * n / 1000``
@@ -96,6 +85,8 @@ class TuningSpec:
     cv: int = 3
     min_samples: int = 10
     time_budget: bool = True
+
+    kind: ClassVar[str] = "tuning"
 
     def __post_init__(self) -> None:
         problems = []
@@ -123,8 +114,13 @@ class TuningSpec:
 
 
 @dataclass(frozen=True)
-class StudySpec:
-    """The grid: datasets x predictors x seeds x training sizes, and how each fit is made."""
+class StudySpec(ExperimentConfig):
+    """The grid: datasets x predictors x seeds x training sizes, and how each fit is made.
+
+    Positional like before (``name`` first); ``description`` is keyword-only. Its fingerprint
+    (every field but name and description) is what a results file stores and a resumed run
+    must match.
+    """
 
     name: str
     datasets: tuple[str, ...]
@@ -137,7 +133,8 @@ class StudySpec:
     only_sizes: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     #: predictor -> parameters overriding its defaults
     params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    description: str = ""
+
+    kind: ClassVar[str] = "study"
 
     def __post_init__(self) -> None:
         problems = []
@@ -185,23 +182,11 @@ class StudySpec:
     def sizes_for(self, predictor: str) -> tuple[int, ...]:
         return tuple(self.only_sizes.get(predictor, self.train_sizes))
 
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["only_sizes"] = {k: list(v) for k, v in self.only_sizes.items()}
-        d["params"] = {k: dict(v) for k, v in self.params.items()}
-        return json.loads(json.dumps(d))  # plain lists/dicts
-
-    def fingerprint(self) -> dict[str, Any]:
-        """What must match for rows of two runs to belong to one results file."""
-        d = self.to_dict()
-        d.pop("description", None)
-        d.pop("name", None)
-        return d
-
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any], source: str = "config") -> "StudySpec":
         """A spec from a config mapping; every field checked (types, ranges, names, predictor
-        parameters) before anything runs. Without a ``[tuning]`` table nothing is tuned."""
+        parameters) before anything runs. Without a ``[tuning]`` table nothing is tuned;
+        ``seeds = N`` means seeds 0..N-1."""
         if not isinstance(raw, Mapping):
             raise ConfigError(f"{source}: expected a table of study fields, got {type(raw).__name__}")
         known = {f.name for f in dataclasses.fields(cls)}
@@ -252,26 +237,7 @@ class StudySpec:
 
 def load_config(path: str | Path) -> StudySpec:
     """A study spec from a TOML (or JSON) file with the fields of :class:`StudySpec`."""
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the study configuration ({exc})") from None
-    if path.suffix == ".json":
-        try:
-            raw = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}: malformed JSON ({exc})") from None
-    else:
-        if sys.version_info >= (3, 11):
-            import tomllib
-        else:  # pragma: no cover - Python 3.10
-            import tomli as tomllib
-        try:
-            raw = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: malformed TOML ({str(exc).splitlines()[0]})") from None
-    return StudySpec.from_dict(raw, str(path))
+    return load_config_file(path, StudySpec)
 
 
 def _paper_hwnas() -> StudySpec:
@@ -284,16 +250,17 @@ def _paper_hwnas() -> StudySpec:
 def _paper_transnas(space: str = "transnas-macro") -> StudySpec:
     preds = tuple(p for p in ALL_PREDICTORS if p not in GRAPH_PREDICTORS)
     return StudySpec(
-        "paper-transnas" if space == "transnas-macro" else f"paper-transnas-on-{space}", tuple(f"{space}/{t}/inference_time" for t in TRANSNAS_STUDY_TASKS), preds,
-        TRANSNAS_SIZES, TRANSNAS_TEST_SIZE, PAPER_SEEDS,
+        "paper-transnas" if space == "transnas-macro" else f"paper-transnas-on-{space}",
+        tuple(f"{space}/{t}/inference_time" for t in TRANSNAS_STUDY_TASKS), preds, TRANSNAS_SIZES, TRANSNAS_TEST_SIZE,
+        PAPER_SEEDS, TuningSpec(predictors=tuple(p for p in PAPER_TUNED if p in preds)),
         description=f"Figure 5.3b on the {space} space: 5 tasks, 14 predictors, 11 sizes, 50 seeds",
     )
 
 
 def _paper_linreg_all() -> StudySpec:
-    from ..datasets import HWNAS_DATASETS, HWNAS_METRICS
+    from ..datasets import HWNAS_DATASETS
 
-    datasets = tuple(f"hwnas/{d}/{m}" for d in HWNAS_DATASETS for m in HWNAS_METRICS if m != "edgetpu_latency")
+    datasets = tuple(f"hwnas/{d}/{m}" for d in HWNAS_DATASETS for m in COMPLETE_HWNAS_METRICS)
     return StudySpec(
         "paper-linreg-all", datasets, ("linear_regression", "xgboost", "lookup_table"), HWNAS_SIZES,
         HWNAS_TEST_SIZE, PAPER_SEEDS, TuningSpec(predictors=()),
@@ -318,7 +285,8 @@ def _quick() -> StudySpec:
     return StudySpec(
         "quick", HARD_HWNAS, ALL_PREDICTORS, QUICK_SIZES, HWNAS_TEST_SIZE, QUICK_SEEDS,
         TuningSpec(predictors=QUICK_TUNED, max_configs=QUICK_TUNING_CONFIGS, time_budget=False),
-        description="a faithful miniature of paper-hwnas: 5 datasets, 18 predictors, 4 sizes, 3 seeds",
+        description=f"a faithful miniature of paper-hwnas: {len(HARD_HWNAS)} datasets, {len(ALL_PREDICTORS)} "
+                    f"predictors, {len(QUICK_SIZES)} sizes, {len(QUICK_SEEDS)} seeds",
     )
 
 
@@ -328,8 +296,8 @@ TRANSFER_PREDICTORS = ("transfer_gp", "transfer_gp_suggested", "lookup_table", "
 #: Seeds of the leave-one-device-out grid (issue 13: 10).
 TRANSFER_SEEDS = tuple(range(10))
 #: HW-NAS-Bench devices with complete columns (EdgeTPU has missing values and no lookup table).
-TRANSFER_DEVICES = ("edgegpu", "raspi4", "pixel3", "eyeriss", "fpga")
-TRANSFER_ENERGY_DEVICES = ("edgegpu", "eyeriss", "fpga")
+TRANSFER_DEVICES = COMPLETE_LATENCY_DEVICES
+TRANSFER_ENERGY_DEVICES = COMPLETE_ENERGY_DEVICES
 #: The measured CPU table of ``results/latency/`` (a device no benchmark has), read as a custom
 #: table: the data folder must hold ``custom/nb201_cifar10_cpu.csv``; the repository's ``data/``
 #: folder does (a link to the committed table), so run the preset with ``--data-dir data``.

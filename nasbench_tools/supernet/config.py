@@ -9,27 +9,36 @@ from typing import Any
 from ..errors import ConfigError, UnknownNameError
 from ..networks import build_supernet, parse_dependencies
 from ..networks.base import SlotNetwork
-from ..networks.conditional import MACRO_DEPENDENCIES, NB201_DEPENDENCIES, Dependencies
+from ..networks.conditional import Dependencies
+from ..spaces import SupernetSupport, capability, spaces_with
 from .data import DATA_NAMES
 
-SPACES = ("nb201", "nbmacro")
-SUBSETS = ("full", "nozero", "onlyconv")
+#: Built-in space families with super-network training (declared in their space capabilities).
+SPACES = spaces_with("supernet")
+SUBSETS = tuple(dict.fromkeys(s for sp in SPACES for s in capability(sp, "supernet").subsets))
 #: Table B.4: epochs of the NB201 and NAS-Bench-Macro super-networks.
-DEFAULT_EPOCHS = {"nb201": 250, "nbmacro": 50}
+DEFAULT_EPOCHS = {sp: capability(sp, "supernet").epochs for sp in SPACES}
 NO_SPLIT = -1
+
+
+def supernet_support(space: str) -> SupernetSupport:
+    """The super-network training ``space`` declares (one-line error if it has none)."""
+    known = spaces_with("supernet")
+    if space not in known:
+        raise UnknownNameError(f"unknown super-network space {space!r}; expected one of {', '.join(known)}")
+    return capability(space, "supernet")
 
 
 def space_name(space: str, subset: str) -> str:
     """Registry name of the search space (``nb201-nozero`` ...) for ``--space/--subset``."""
-    if space not in SPACES:
-        raise UnknownNameError(f"unknown super-network space {space!r}; expected one of {', '.join(SPACES)}")
-    if subset not in SUBSETS:
+    subsets = supernet_support(space).subsets
+    if subset not in SUBSETS and subset not in subsets:
         raise UnknownNameError(f"unknown subset {subset!r}; expected one of {', '.join(SUBSETS)}")
-    if space == "nbmacro":
-        if subset != "full":
-            raise UnknownNameError(f"space nbmacro has only the subset 'full', got {subset!r}")
-        return "nbmacro"
-    return "nb201" if subset == "full" else f"nb201-{subset}"
+    if subset not in subsets:
+        names = ", ".join(repr(s) for s in subsets)
+        raise UnknownNameError(f"space {space} has only the subset{'s' if len(subsets) > 1 else ''} {names}, "
+                               f"got {subset!r}")
+    return subsets[subset]
 
 
 @dataclass
@@ -62,7 +71,7 @@ class TrainConfig:
     RESUME_FREE = ("amp", "channels_last")
 
     def validate(self) -> "TrainConfig":
-        self.space_name  # raises on unknown space/subset
+        _ = self.space_name  # raises on unknown space/subset
         if self.epochs < 1:
             raise ConfigError(f"--epochs must be at least 1, got {self.epochs}")
         if self.split_epoch != NO_SPLIT and not 0 <= self.split_epoch < self.epochs:
@@ -101,7 +110,7 @@ class TrainConfig:
         return self.split_epoch != NO_SPLIT
 
     def dependency_tuple(self) -> tuple[tuple[int, ...], ...]:
-        default = MACRO_DEPENDENCIES if self.space == "nbmacro" else NB201_DEPENDENCIES
+        default = capability(self.space_name, "dependencies", "default super-network dependencies")
         if self.dependencies == "default":
             return default
         deps = parse_dependencies(self.dependencies, len(default))
@@ -110,8 +119,7 @@ class TrainConfig:
 
     def network_kwargs(self, in_channels: int, num_classes: int) -> dict[str, Any]:
         kw: dict[str, Any] = {"in_channels": in_channels, "num_classes": num_classes}
-        if self.space == "nb201":
-            kw.update(skip_linear=self.skip_linear, channels=self.channels, cells_per_stage=self.cells_per_stage)
+        kw.update({name: getattr(self, name) for name in supernet_support(self.space).network_options})
         return kw
 
     def build_network(self, in_channels: int, num_classes: int) -> SlotNetwork:

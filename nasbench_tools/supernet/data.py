@@ -72,7 +72,8 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
         ("numpy._core.multiarray", "scalar"), ("_codecs", "encode"),
     }
 
-    def find_class(self, module: str, name: str):  # noqa: D401 - pickle hook
+    def find_class(self, module: str, name: str) -> type:
+        """The pickle hook: only the allowed numpy globals."""
         if (module, name) in self._ALLOWED:
             return super().find_class(module, name)
         raise pickle.UnpicklingError(f"global {module}.{name} is not allowed in a CIFAR-10 batch file")
@@ -106,18 +107,35 @@ def read_cifar10(directory: str | Path) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def _open_idx(directory: Path, stem: str) -> tuple[Path, bytes]:
+def _idx_path(directory: Path, stem: str) -> Path:
+    """The idx file ``stem`` or ``stem.gz`` in ``directory`` (the plain one first)."""
     for name in (stem, stem + ".gz"):
         path = directory / name
         if path.is_file():
-            raw = path.read_bytes()
-            if name.endswith(".gz"):
-                try:
-                    raw = gzip.decompress(raw)
-                except (OSError, EOFError) as exc:
-                    raise DataFormatError(f"{path}: not a valid gzip file ({exc}); expected a gzipped idx file") from None
-            return path, raw
+            return path
     raise DataFileNotFoundError(f"Fashion-MNIST file {directory / stem}[.gz] not found; expected an idx file (magic 2051/2049)")
+
+
+def _open_idx(directory: Path, stem: str) -> tuple[Path, bytes]:
+    path = _idx_path(directory, stem)
+    raw = path.read_bytes()
+    if path.suffix == ".gz":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise DataFormatError(f"{path}: not a valid gzip file ({exc}); expected a gzipped idx file") from None
+    return path, raw
+
+
+def fashion_mnist_files(directory: str | Path, splits: tuple[str, ...] = tuple(FMNIST_PREFIX)) -> list[Path]:
+    """The idx files (images, labels) :func:`read_fashion_mnist` reads for ``splits``, so that a
+    run can fingerprint the image data it used."""
+    directory = Path(directory)
+    unknown = [s for s in splits if s not in FMNIST_PREFIX]
+    if unknown:
+        raise DataFormatError(f"unknown Fashion-MNIST split(s) {unknown}; expected train or test")
+    return [_idx_path(directory, stem.replace("train", FMNIST_PREFIX[split]))
+            for split in splits for stem in (FMNIST_TRAIN_IMAGES, FMNIST_TRAIN_LABELS)]
 
 
 def _parse_idx(path: Path, raw: bytes, magic: int, ndim: int) -> np.ndarray:
@@ -199,6 +217,14 @@ def load_data(
         name, torch.from_numpy(np.ascontiguousarray(tx)), torch.from_numpy(ty), torch.from_numpy(np.ascontiguousarray(vx)),
         torch.from_numpy(vy), mean, std,
     )
+
+
+def shrink(x: torch.Tensor, size: int) -> torch.Tensor:
+    """Average-pool uint8 NCHW images to about ``size`` x ``size`` (an integer factor; stays uint8)."""
+    factor = x.shape[-1] // size
+    if factor <= 1:
+        return x
+    return F.avg_pool2d(x.float(), factor).round().clamp(0, 255).to(torch.uint8)
 
 
 class Normalizer:

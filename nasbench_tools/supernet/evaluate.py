@@ -20,9 +20,9 @@ import pandas as pd
 import torch
 
 from ..datasets import DataStore
-from ..errors import DataFormatError, NasbenchError
+from ..errors import DataFormatError, PopulationError
 from ..networks.base import SlotNetwork, bn_buffers, bn_modules
-from ..spaces import SearchSpace, get_space
+from ..spaces import SearchSpace, capability, get_space
 from .config import TrainConfig
 from .data import ImageData, Normalizer, augment, load_data
 from .metrics import selection_metrics
@@ -32,12 +32,6 @@ log = logging.getLogger(__name__)
 
 #: Appendix B.3: BatchNorm recalibration batches per architecture.
 CALIBRATION_BATCHES = 20
-BENCHMARK_TRUTH = {"nbmacro": "nbmacro/cifar10/test_accuracy"}
-NB201_TRUTH = "nb201/cifar10/test_accuracy"
-
-
-class PopulationError(NasbenchError, ValueError):
-    """A malformed ``--population`` value."""
 
 
 def ground_truth(space: SearchSpace, source: str, data_dir: str | Path | None = None, column: str = "accuracy") -> np.ndarray | None:
@@ -50,7 +44,7 @@ def ground_truth(space: SearchSpace, source: str, data_dir: str | Path | None = 
         return None
     if source == "benchmark":
         store = DataStore(data_dir)
-        ds = store.load(BENCHMARK_TRUTH.get(space.name, NB201_TRUTH))
+        ds = store.load(capability(space, "ground_truth", "benchmark ground truth"))
     else:
         path = Path(source)
         if not path.is_file():

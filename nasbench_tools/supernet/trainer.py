@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import NasbenchError, RunExistsError
+from ..errors import CheckpointError, RunExistsError
 from ..runner.lock import OutputLock
 from ..utils.versions import library_versions, warn_if_versions_differ
 from ..networks.base import SlotNetwork
@@ -42,10 +42,6 @@ CHECKPOINT_NAME = "checkpoint.pt"
 LOG_NAME = "train_log.csv"
 CHECKPOINT_FORMAT = 1
 _SET_NAME = re.compile(r"\.sets\.\d+\.")
-
-
-class CheckpointError(NasbenchError, ValueError):
-    """A checkpoint is missing, malformed or belongs to a different configuration."""
 
 
 def cosine_lr(cfg: TrainConfig, epoch: int) -> float:
@@ -138,7 +134,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise CheckpointError(f"checkpoint {path} not found")
     try:
         ck = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # torch raises several types for corrupt files
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for a corrupt file
         raise CheckpointError(f"{path}: not a readable super-network checkpoint ({type(exc).__name__}: {exc})") from None
     if not isinstance(ck, dict) or ck.get("format") != CHECKPOINT_FORMAT or "config" not in ck:
         raise CheckpointError(f"{path}: not a super-network checkpoint of format {CHECKPOINT_FORMAT}")

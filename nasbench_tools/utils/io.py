@@ -6,9 +6,10 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, TYPE_CHECKING, Any, Iterator
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 _FILE_MODE = 0o666
 
@@ -33,7 +34,7 @@ def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-
             os.unlink(tmp)
 
 
-def write_csv_atomic(df: pd.DataFrame, path: str | Path, **kwargs) -> Path:
+def write_csv_atomic(df: pd.DataFrame, path: str | Path, **kwargs: Any) -> Path:
     """``df.to_csv`` through :func:`atomic_write` (no index unless asked)."""
     kwargs.setdefault("index", False)
     with atomic_write(path, "w") as fh:

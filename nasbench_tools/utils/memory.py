@@ -13,12 +13,11 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+from typing import Any, Callable
 
 from torch.utils._python_dispatch import TorchDispatchMode
 
-
-class HeapStatsUnavailable(RuntimeError):
-    """This C library has no ``mallinfo2`` (not glibc >= 2.33)."""
+from ..errors import HeapStatsUnavailable
 
 
 class _MallInfo2(ctypes.Structure):
@@ -28,7 +27,7 @@ class _MallInfo2(ctypes.Structure):
 
 
 @functools.lru_cache(maxsize=1)
-def _mallinfo2():
+def _mallinfo2() -> Callable[[], Any]:
     libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
     try:
         fn = libc.mallinfo2
@@ -57,7 +56,8 @@ class HeapPeak(TorchDispatchMode):
     def growth(self) -> int:
         return self.peak - self.start
 
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+    def __torch_dispatch__(self, func: Callable[..., Any], types: Any, args: tuple = (),
+                           kwargs: dict | None = None) -> Any:
         out = func(*args, **(kwargs or {}))
         self.peak = max(self.peak, heap_in_use())
         return out

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import TYPE_CHECKING, Callable, ClassVar, Iterator
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator
 
 import numpy as np
 import torch
 from torch import nn
 
-from nasbench_tools.errors import InputDataError
+from nasbench_tools.errors import InputDataError, ParameterError, PredictorFileError
 
-from .._checks import seed_int
-from ..base import Predictor
+from ..base import Prediction, Predictor, seed_int
+from ..constraints import COUNT, POSITIVE
+from ..space import IntUniform, Uniform
 
 if TYPE_CHECKING:
     from nasbench_tools.encodings import GraphLayout
@@ -35,6 +36,14 @@ PREDICT_DTYPE = torch.float64
 PREDICT_CHUNK = 4096
 #: Prefix of module tensors in the persisted state (other keys are metadata).
 STATE_PREFIX = "module."
+#: Random streams of a fit (see :func:`torch_generator`): initialisation, shuffling, dropout/noise.
+SEED_INIT, SEED_SHUFFLE, SEED_DROPOUT = 1, 2, 3
+#: Tuning ranges of BONAS and NAO (Table A.1): hidden width, batch size, learning rate.
+HIDDEN_BATCH_LR_SPACE = {
+    "hidden_size": IntUniform(16, 128, log=True),
+    "batch_size": IntUniform(32, 256, log=True),
+    "learning_rate": Uniform(1e-5, 1e-1, log=True),
+}
 
 
 def torch_generator(random_state: int | None, stream: int) -> torch.Generator:
@@ -78,7 +87,29 @@ def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
         group["lr"] = lr
 
 
-def make_adam(params, lr: float, **kwargs) -> torch.optim.Adam:
+def cosine_schedule(optimizer: torch.optim.Optimizer, batches: Iterable[tuple[int, torch.Tensor]], base_lr: float,
+                    epochs: int) -> Iterator[torch.Tensor]:
+    """The indices of ``batches`` (from :func:`shuffled_batches`), setting the cosine learning
+    rate of each epoch (:func:`cosine_lr`) on ``optimizer`` when the epoch starts."""
+    current = -1
+    for epoch, idx in batches:
+        if epoch != current:
+            set_lr(optimizer, cosine_lr(base_lr, epoch, epochs))
+            current = epoch
+        yield idx
+
+
+def optimiser_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor,
+                   before_step: Callable[[], Any] | None = None) -> None:
+    """One training step on ``loss`` (gradients zeroed first; ``before_step`` e.g. clips them)."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if before_step is not None:
+        before_step()
+    optimizer.step()
+
+
+def make_adam(params: Iterable[torch.Tensor], lr: float, **kwargs: Any) -> torch.optim.Adam:
     """Adam with the fused CPU kernel (one launch per step; about half the per-step cost of
     the multi-tensor version on these small models); multi-tensor where torch lacks it."""
     params = list(params)
@@ -135,18 +166,18 @@ def load_module_state(module: nn.Module, state: dict[str, np.ndarray], label: st
     missing = sorted(set(own) - set(tensors))
     unexpected = sorted(set(tensors) - set(own))
     if missing or unexpected:
-        raise ValueError(f"{label}: saved state does not match the model (missing {missing}, "
-                         f"unexpected {unexpected})")
+        raise PredictorFileError(f"{label}: saved state does not match the model (missing {missing}, "
+                                 f"unexpected {unexpected})")
     for k, ref in own.items():
         if tuple(tensors[k].shape) != tuple(ref.shape):
-            raise ValueError(f"{label}: saved tensor {k!r} has shape {tuple(tensors[k].shape)}, "
+            raise PredictorFileError(f"{label}: saved tensor {k!r} has shape {tuple(tensors[k].shape)}, "
                              f"the model expects {tuple(ref.shape)}")
     module.load_state_dict({k: torch.as_tensor(np.asarray(v)).to(own[k].dtype) for k, v in tensors.items()})
 
 
 def state_int(state: dict[str, np.ndarray], key: str, label: str) -> int:
     if key not in state:
-        raise ValueError(f"{label}: saved state lacks {key!r}")
+        raise PredictorFileError(f"{label}: saved state lacks {key!r}")
     return int(np.asarray(state[key]).reshape(()))
 
 
@@ -203,7 +234,7 @@ def _has_global_node(adj: np.ndarray) -> bool:
 def check_graph_space(label: str, space: "SearchSpace", layout: "GraphLayout", n_nodes: int,
                       n_features: int) -> None:
     if (layout.n_nodes, layout.n_features) != (n_nodes, n_features):
-        raise ValueError(
+        raise ParameterError(
             f"{label}: search space {space.name} has graphs of {layout.n_nodes} nodes x "
             f"{layout.n_features} features, the predictor was fitted on {n_nodes} x {n_features}")
 
@@ -211,10 +242,32 @@ def check_graph_space(label: str, space: "SearchSpace", layout: "GraphLayout", n
 class TorchPredictor(Predictor):
     """Common persistence and prediction plumbing: subclasses build ``self.module_`` in
     ``_build(meta)`` from their parameters plus the integer metadata ``meta`` they need
-    (e.g. input width), which is persisted next to the module tensors."""
+    (e.g. input width), which is persisted next to the module tensors.  Every one trains with
+    mini-batches for some epochs at a learning rate, and is differentiable."""
+
+    differentiable = True
+    extra = "neural"
+    parameter_constraints = {"batch_size": COUNT, "learning_rate": POSITIVE, "epochs": COUNT}
+    # parameters every subclass declares in __init__
+    batch_size: int
+    learning_rate: float
+    epochs: int
+    random_state: int | None
 
     def _build(self, meta: dict[str, int]) -> nn.Module:
         raise NotImplementedError
+
+    def _initial_module(self, meta: dict[str, int]) -> nn.Module:
+        """Record ``meta`` and build the module with its seeded initialisation."""
+        self.meta_ = meta
+        module = self._new_module(meta)
+        module.reset_parameters(torch_generator(self.random_state, SEED_INIT))
+        return module
+
+    def _batches(self, n: int, drop_last: bool, members: int = 1) -> Iterator[tuple[int, torch.Tensor]]:
+        """The fit's seeded mini-batches (see :func:`shuffled_batches`)."""
+        rng = numpy_rng(self.random_state, SEED_SHUFFLE)
+        return shuffled_batches(rng, self.epochs, n, self.batch_size, drop_last, members)
 
     def _new_module(self, meta: dict[str, int]) -> nn.Module:
         """``_build`` on the meta device, then uninitialised CPU storage: layer constructors
@@ -229,7 +282,7 @@ class TorchPredictor(Predictor):
 
     def _get_state(self) -> dict[str, np.ndarray]:
         if not hasattr(self, "module_"):
-            raise ValueError(f"{self._label()}: not fitted, nothing to save")
+            raise PredictorFileError(f"{self._label()}: not fitted, nothing to save")
         state = module_state(self.module_)
         state.update({f"meta.{k}": np.asarray(v, dtype=np.int64) for k, v in self._meta().items()})
         return state
@@ -239,7 +292,7 @@ class TorchPredictor(Predictor):
         try:
             module = self._new_module(meta)
         except KeyError as err:
-            raise ValueError(f"{self._label()}: saved state lacks 'meta.{err.args[0]}'") from None
+            raise PredictorFileError(f"{self._label()}: saved state lacks 'meta.{err.args[0]}'") from None
         self.meta_ = meta
         load_module_state(module, state, self._label())
         self._set_module(module)
@@ -269,12 +322,31 @@ class GraphTorchPredictor(TorchPredictor):
     def _propagation(adj: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def _start_fit(self, X: np.ndarray, y: np.ndarray) -> tuple[nn.Module, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The initialised module, node features, propagation matrices and targets of a fit
+        (the graph layout is read from ``X`` and recorded in ``meta_``)."""
+        n_nodes, n_feat = infer_graph_layout(X, global_node=self._global_node, label=self._label())
+        module = self._initial_module({"n_nodes": n_nodes, "n_node_features": n_feat})
+        feats, prop = self._graphs(X)
+        return module, feats, prop, torch.as_tensor(y, dtype=DTYPE)
+
+    def _train_cosine(self, module: nn.Module, n: int, drop_last: bool, loss_of: Callable[[torch.Tensor], torch.Tensor],
+                      **adam_kwargs: Any) -> None:
+        """Train ``module`` with Adam (``adam_kwargs``, e.g. weight decay) at ``learning_rate`` on a
+        cosine schedule over the epochs, one step per mini-batch of ``loss_of(batch indices)``;
+        then install it."""
+        optimizer = make_adam(module.parameters(), self.learning_rate, **adam_kwargs)
+        module.train()
+        for idx in cosine_schedule(optimizer, self._batches(n, drop_last), self.learning_rate, self.epochs):
+            optimiser_step(optimizer, loss_of(idx[0]))
+        self._set_module(module)
+
     def _graphs(self, X: np.ndarray, dtype: torch.dtype = DTYPE) -> tuple[torch.Tensor, torch.Tensor]:
         n, f = self.meta_["n_nodes"], self.meta_["n_node_features"]
         t = torch.as_tensor(X, dtype=dtype)
         return t[:, n * n:].reshape(-1, n, f), self._propagation(t[:, :n * n].reshape(-1, n, n))
 
-    def _predict(self, X: np.ndarray, return_std: bool):
+    def _predict(self, X: np.ndarray, return_std: bool) -> Prediction:
         feats, prop = self._graphs(X, PREDICT_DTYPE)
         net = self._predictor_module()
         return predict_in_chunks(lambda r: net(feats[r], prop[r]), torch.arange(len(X)))

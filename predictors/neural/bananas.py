@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable
 
 import torch
 
-from .._checks import check_int
+from ..constraints import COUNT
 from .mlp import LARGE_MLP_SPACE, _MLPPredictor
 
 if TYPE_CHECKING:
@@ -25,26 +25,16 @@ class Bananas(_MLPPredictor):
     name = "bananas"
     encoding = "path"
     probabilistic = True
+    parameter_constraints = {"n_ensemble": COUNT}
     tuning_space = LARGE_MLP_SPACE
 
     def __init__(self, num_layers: int = 20, layer_width: int = 20, learning_rate: float = 1e-3,
                  n_ensemble: int = 3, batch_size: int = 32, epochs: int = 500,
                  regularization: float = 0.2, random_state: int | None = 0) -> None:
-        self.num_layers = num_layers
-        self.layer_width = layer_width
-        self.learning_rate = learning_rate
-        self.n_ensemble = n_ensemble
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.regularization = regularization
-        self.random_state = random_state
+        self._store_params(locals())
 
     def _members(self) -> int:
         return self.n_ensemble
-
-    def _check_params(self) -> None:
-        super()._check_params()
-        check_int(self._label(), "n_ensemble", self.n_ensemble, 1)
 
     def _relaxed_encoding(self, space: "SearchSpace") -> Callable[[torch.Tensor], torch.Tensor]:
         from ..relaxed import relaxed_path

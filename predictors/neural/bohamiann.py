@@ -35,9 +35,11 @@ import math
 import numpy as np
 import torch
 
-from .._checks import check_float, check_int, check_seed
-from ..base import Predictor
-from ._common import numpy_rng, state_int, torch_generator
+from nasbench_tools.errors import PredictorFileError
+
+from ..base import Prediction, Predictor
+from ..constraints import COUNT, POSITIVE, Int, Real
+from ._common import SEED_DROPOUT, SEED_INIT, SEED_SHUFFLE, numpy_rng, state_int, torch_generator
 
 DTYPE = torch.float64
 #: pybnn constants: initial noise variance, log-variance prior, numerical epsilons.
@@ -46,7 +48,8 @@ LOGVAR_PRIOR_MEAN, LOGVAR_PRIOR_VAR = 1e-6, 0.01
 WEIGHT_DECAY = 1.0
 SAMPLER_EPS = 1e-10
 VAR_EPS = 1e-16
-_SEED_INIT, _SEED_SHUFFLE, _SEED_NOISE = 1, 2, 3
+#: The sampler's noise uses the third random stream (the one dropout uses elsewhere).
+SEED_NOISE = SEED_DROPOUT
 
 
 class _FlatNet:
@@ -88,33 +91,19 @@ class Bohamiann(Predictor):
 
     name = "bohamiann"
     encoding = "onehot"
-    differentiable = False
     probabilistic = True
-    min_train_samples = 2
+    extra = "neural"
+    parameter_constraints = {
+        "n_units": COUNT, "learning_rate": POSITIVE, "mdecay": Real(0.0, 1.0, closed="right"),
+        "num_steps": Int(1, above=("num_burn_in_steps", "keep_every")), "num_burn_in_steps": Int(0),
+        "keep_every": COUNT, "batch_size": COUNT,
+    }
     tuning_space: dict = {}  # the study always ran BOHAMIANN with its defaults
 
     def __init__(self, n_units: int = 50, learning_rate: float = 1e-2, mdecay: float = 0.05,
                  num_steps: int = 100, num_burn_in_steps: int = 10, keep_every: int = 5,
                  batch_size: int = 20, random_state: int | None = 0) -> None:
-        self.n_units = n_units
-        self.learning_rate = learning_rate
-        self.mdecay = mdecay
-        self.num_steps = num_steps
-        self.num_burn_in_steps = num_burn_in_steps
-        self.keep_every = keep_every
-        self.batch_size = batch_size
-        self.random_state = random_state
-
-    def _check_params(self) -> None:
-        label = self._label()
-        check_int(label, "n_units", self.n_units, 1)
-        check_float(label, "learning_rate", self.learning_rate, 0.0, low_open=True)
-        check_float(label, "mdecay", self.mdecay, 0.0, 1.0, low_open=True)
-        check_int(label, "num_burn_in_steps", self.num_burn_in_steps, 0)
-        check_int(label, "keep_every", self.keep_every, 1)
-        check_int(label, "num_steps", self.num_steps, self.num_burn_in_steps + self.keep_every + 1)
-        check_int(label, "batch_size", self.batch_size, 1)
-        check_seed(label, self.random_state)
+        self._store_params(locals())
 
     def _kept_steps(self) -> set[int]:
         b, k = self.num_burn_in_steps, self.keep_every
@@ -125,7 +114,7 @@ class Bohamiann(Predictor):
         b = min(self.batch_size, n)
         per_epoch = -(-n // b)
         epochs = -(-self.num_steps // per_epoch)
-        perms = np.argsort(numpy_rng(self.random_state, _SEED_SHUFFLE).random((epochs, n)), axis=1)
+        perms = np.argsort(numpy_rng(self.random_state, SEED_SHUFFLE).random((epochs, n)), axis=1)
         batches = [perm[i:i + b] for perm in perms for i in range(0, n, b)]
         return batches[:self.num_steps]
 
@@ -142,8 +131,8 @@ class Bohamiann(Predictor):
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         n = len(X)
         net = _FlatNet(X.shape[1], self.n_units)
-        theta = net.init(torch_generator(self.random_state, _SEED_INIT)).requires_grad_(True)
-        noise_gen = torch_generator(self.random_state, _SEED_NOISE)
+        theta = net.init(torch_generator(self.random_state, SEED_INIT)).requires_grad_(True)
+        noise_gen = torch_generator(self.random_state, SEED_NOISE)
         xt, yt = torch.as_tensor(X, dtype=DTYPE), torch.as_tensor(y, dtype=DTYPE)
         lr, mdecay = self.learning_rate, self.mdecay
         tau, g_avg, v_hat = (torch.ones(net.size, dtype=DTYPE) for _ in range(3))
@@ -169,7 +158,7 @@ class Bohamiann(Predictor):
         self.samples_ = torch.stack(samples).numpy()
         self.n_in_ = X.shape[1]
 
-    def _predict(self, X: np.ndarray, return_std: bool):
+    def _predict(self, X: np.ndarray, return_std: bool) -> Prediction:
         net = _FlatNet(self.n_in_, self.n_units)
         with torch.no_grad():
             means, log_vars = net.forward(torch.from_numpy(self.samples_), torch.as_tensor(X, dtype=DTYPE))
@@ -181,7 +170,7 @@ class Bohamiann(Predictor):
 
     def _get_state(self) -> dict[str, np.ndarray]:
         if not hasattr(self, "samples_"):
-            raise ValueError(f"{self._label()}: not fitted, nothing to save")
+            raise PredictorFileError(f"{self._label()}: not fitted, nothing to save")
         return {"samples": self.samples_.copy(), "meta.n_in": np.asarray(self.n_in_, dtype=np.int64)}
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
@@ -189,6 +178,6 @@ class Bohamiann(Predictor):
         samples = np.asarray(state.get("samples"), dtype=np.float64)
         expected = _FlatNet(n_in, self.n_units).size
         if samples.ndim != 2 or samples.shape[1] != expected:
-            raise ValueError(f"{self._label()}: saved samples have shape {samples.shape}, "
+            raise PredictorFileError(f"{self._label()}: saved samples have shape {samples.shape}, "
                              f"expected (n_samples, {expected}) for n_units={self.n_units}")
         self.samples_, self.n_in_ = samples, n_in

@@ -12,21 +12,17 @@ Original defect not copied: gradients are zeroed every step.
 
 from __future__ import annotations
 
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._checks import check_float, check_int, check_seed
-from ..space import IntUniform, Uniform
-from ._common import (DTYPE, GraphTorchPredictor, cosine_lr, infer_graph_layout, make_adam, numpy_rng,
-                      set_lr, shuffled_batches, torch_generator, uniform_)
+from ..constraints import COUNT
+from ._common import DTYPE, HIDDEN_BATCH_LR_SPACE, GraphTorchPredictor, uniform_
 
 N_GCN_LAYERS = 4
 #: Uniform initialisation bound of the graph-convolution weights in the original.
 GC_INIT_BOUND = 0.05
-_SEED_INIT, _SEED_SHUFFLE = 1, 2
 
 
 def bonas_propagation(adj: torch.Tensor) -> torch.Tensor:
@@ -74,52 +70,16 @@ class Bonas(GraphTorchPredictor):
     encoding = "graph_bonas"
     _global_node = True
     _propagation = staticmethod(bonas_propagation)
-    differentiable = True
-    probabilistic = False
-    min_train_samples = 2
-    tuning_space = {
-        "hidden_size": IntUniform(16, 128, log=True),
-        "batch_size": IntUniform(32, 256, log=True),
-        "learning_rate": Uniform(1e-5, 1e-1, log=True),
-    }
+    parameter_constraints = {"hidden_size": COUNT}
+    tuning_space = HIDDEN_BATCH_LR_SPACE
 
     def __init__(self, hidden_size: int = 64, batch_size: int = 128, learning_rate: float = 1e-4,
                  epochs: int = 100, random_state: int | None = 0) -> None:
-        self.hidden_size = hidden_size
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.epochs = epochs
-        self.random_state = random_state
-
-    def _check_params(self) -> None:
-        label = self._label()
-        check_int(label, "hidden_size", self.hidden_size, 1)
-        check_int(label, "batch_size", self.batch_size, 1)
-        check_float(label, "learning_rate", self.learning_rate, 0.0, low_open=True)
-        check_int(label, "epochs", self.epochs, 1)
-        check_seed(label, self.random_state)
+        self._store_params(locals())
 
     def _build(self, meta: dict[str, int]) -> BonasGCN:
         return BonasGCN(meta["n_node_features"], self.hidden_size)
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        n_nodes, n_feat = infer_graph_layout(X, global_node=True, label=self._label())
-        self.meta_ = {"n_nodes": n_nodes, "n_node_features": n_feat}
-        module = self._new_module(self.meta_)
-        module.reset_parameters(torch_generator(self.random_state, _SEED_INIT))
-        feats, prop = self._graphs(X)
-        yt = torch.as_tensor(y, dtype=DTYPE)
-        optimizer = make_adam(module.parameters(), self.learning_rate)
-        module.train()
-        current = -1
-        for epoch, idx in shuffled_batches(numpy_rng(self.random_state, _SEED_SHUFFLE), self.epochs, len(X),
-                                           self.batch_size, drop_last=False):
-            if epoch != current:
-                set_lr(optimizer, cosine_lr(self.learning_rate, epoch, self.epochs))
-                current = epoch
-            i = idx[0]
-            loss = F.mse_loss(module(feats[i], prop[i]), yt[i])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        self._set_module(module)
+        module, feats, prop, yt = self._start_fit(X, y)
+        self._train_cosine(module, len(X), False, lambda i: F.mse_loss(module(feats[i], prop[i]), yt[i]))

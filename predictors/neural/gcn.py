@@ -13,21 +13,20 @@ and at least one batch is trained even when ``n < batch_size``.
 
 from __future__ import annotations
 
+from typing import Iterator
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._checks import check_float, check_int, check_seed
+from ..constraints import COUNT, DROP_RATE, NON_NEGATIVE
 from ..space import IntUniform, Uniform
-from ._common import (DTYPE, GraphTorchPredictor, batch_slices, cosine_lr, infer_graph_layout, make_adam,
-                      numpy_rng, reset_linear_, set_lr, shuffled_batches, torch_generator, xavier_uniform_)
+from ._common import DTYPE, SEED_DROPOUT, GraphTorchPredictor, batch_slices, numpy_rng, reset_linear_, xavier_uniform_
 
 #: Width of the first linear layer after pooling (fixed in the original).
 LINEAR_HIDDEN = 128
 N_GCN_LAYERS = 4
-_SEED_INIT, _SEED_SHUFFLE, _SEED_DROPOUT = 1, 2, 3
 
 
 def row_normalise(adj: torch.Tensor) -> torch.Tensor:
@@ -108,15 +107,21 @@ def split_masks(flat: torch.Tensor, n_nodes: int, hidden: int) -> list[torch.Ten
 MASK_CHUNK = 64
 
 
+def step_masks(rng: np.random.Generator, p: float, batch: int, n_nodes: int, hidden: int) -> Iterator[list[torch.Tensor]]:
+    """Each training step's dropout masks (as :meth:`NeuralPredictorNet.forward` takes them), drawn
+    :data:`MASK_CHUNK` steps per numpy call."""
+    while True:
+        for flat in dropout_masks(rng, p, MASK_CHUNK, batch, n_nodes, hidden):
+            yield split_masks(flat, n_nodes, hidden)
+
+
 class GCN(GraphTorchPredictor):
     """Neural predictor (Wen et al.) on the ``graph`` encoding."""
 
     name = "gcn"
     encoding = "graph"
     _propagation = staticmethod(propagation)
-    differentiable = True
-    probabilistic = False
-    min_train_samples = 2
+    parameter_constraints = {"hidden_size": COUNT, "weight_decay": NON_NEGATIVE, "dropout": DROP_RATE}
     tuning_space = {
         "hidden_size": IntUniform(64, 200, log=True),
         "batch_size": IntUniform(5, 32, log=True),
@@ -127,53 +132,16 @@ class GCN(GraphTorchPredictor):
     def __init__(self, hidden_size: int = 144, batch_size: int = 7, learning_rate: float = 1e-4,
                  weight_decay: float = 3e-4, epochs: int = 300, dropout: float = 0.1,
                  random_state: int | None = 0) -> None:
-        self.hidden_size = hidden_size
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.epochs = epochs
-        self.dropout = dropout
-        self.random_state = random_state
-
-    def _check_params(self) -> None:
-        label = self._label()
-        check_int(label, "hidden_size", self.hidden_size, 1)
-        check_int(label, "batch_size", self.batch_size, 1)
-        check_float(label, "learning_rate", self.learning_rate, 0.0, low_open=True)
-        check_float(label, "weight_decay", self.weight_decay, 0.0)
-        check_int(label, "epochs", self.epochs, 1)
-        check_float(label, "dropout", self.dropout, 0.0, 1.0, high_open=True)
-        check_seed(label, self.random_state)
+        self._store_params(locals())
 
     def _build(self, meta: dict[str, int]) -> NeuralPredictorNet:
         return NeuralPredictorNet(meta["n_node_features"], self.hidden_size)
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        n_nodes, n_feat = infer_graph_layout(X, global_node=False, label=self._label())
-        self.meta_ = {"n_nodes": n_nodes, "n_node_features": n_feat}
-        module = self._new_module(self.meta_)
-        module.reset_parameters(torch_generator(self.random_state, _SEED_INIT))
-        feats, prop = self._graphs(X)
-        yt = torch.as_tensor(y, dtype=DTYPE)
-        drop_rng = numpy_rng(self.random_state, _SEED_DROPOUT)
+        module, feats, prop, yt = self._start_fit(X, y)
         first = batch_slices(len(X), self.batch_size, drop_last=True)[0]
         batch = first.stop - first.start  # drop_last: every batch has this size
-        optimizer = make_adam(module.parameters(), self.learning_rate, weight_decay=self.weight_decay)
-        module.train()
-        masks, used, current = None, MASK_CHUNK, -1
-        for epoch, idx in shuffled_batches(numpy_rng(self.random_state, _SEED_SHUFFLE), self.epochs, len(X),
-                                           self.batch_size, drop_last=True):
-            if epoch != current:
-                set_lr(optimizer, cosine_lr(self.learning_rate, epoch, self.epochs))
-                current = epoch
-            if used == MASK_CHUNK:
-                masks, used = dropout_masks(drop_rng, self.dropout, MASK_CHUNK, batch, n_nodes,
-                                            self.hidden_size), 0
-            i = idx[0]
-            step_masks = split_masks(masks[used], n_nodes, self.hidden_size)
-            used += 1
-            loss = F.mse_loss(module(feats[i], prop[i], step_masks), yt[i])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        self._set_module(module)
+        masks = step_masks(numpy_rng(self.random_state, SEED_DROPOUT), self.dropout, batch, self.meta_["n_nodes"],
+                           self.hidden_size)
+        self._train_cosine(module, len(X), True, lambda i: F.mse_loss(module(feats[i], prop[i], next(masks)), yt[i]),
+                           weight_decay=self.weight_decay)

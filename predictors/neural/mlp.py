@@ -17,10 +17,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._checks import check_choice, check_float, check_int, check_seed
+from nasbench_tools.errors import ParameterError
+
+from ..base import Prediction
+from ..constraints import COUNT, NON_NEGATIVE, Options
 from ..space import Choice, IntUniform, Uniform
-from ._common import (DTYPE, PREDICT_DTYPE, TorchPredictor, make_adam, numpy_rng, predict_in_chunks,
-                      shuffled_batches, torch_generator, xavier_uniform_)
+from ._common import DTYPE, PREDICT_DTYPE, TorchPredictor, make_adam, optimiser_step, predict_in_chunks, xavier_uniform_
 
 if TYPE_CHECKING:
     from nasbench_tools.spaces import SearchSpace
@@ -30,7 +32,6 @@ ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 }
 #: Adam's betas in the original MLP predictor.
 ADAM_BETAS = (0.9, 0.99)
-_SEED_INIT, _SEED_SHUFFLE = 1, 2
 
 
 class EnsembleMLP(nn.Module):
@@ -71,17 +72,12 @@ class _MLPPredictor(TorchPredictor):
     """Shared fit/predict of the MLP family; subclasses fix the defaults and the encoding."""
 
     n_members: ClassVar[int] = 1
-    min_train_samples = 2
-    differentiable = True
+    parameter_constraints = {"num_layers": COUNT, "layer_width": COUNT, "regularization": NON_NEGATIVE}
 
     # parameters every subclass declares in __init__
     num_layers: int
     layer_width: int
-    learning_rate: float
-    batch_size: int
-    epochs: int
     regularization: float
-    random_state: int | None
 
     def _activation(self) -> str:
         return "relu"
@@ -89,27 +85,14 @@ class _MLPPredictor(TorchPredictor):
     def _members(self) -> int:
         return self.n_members
 
-    def _check_params(self) -> None:
-        label = self._label()
-        check_int(label, "num_layers", self.num_layers, 1)
-        check_int(label, "layer_width", self.layer_width, 1)
-        check_float(label, "learning_rate", self.learning_rate, 0.0, low_open=True)
-        check_int(label, "batch_size", self.batch_size, 1)
-        check_int(label, "epochs", self.epochs, 1)
-        check_float(label, "regularization", self.regularization, 0.0)
-        check_seed(label, self.random_state)
-
     def _build(self, meta: dict[str, int]) -> EnsembleMLP:
         return EnsembleMLP(meta["n_in"], self.num_layers, self.layer_width, meta["members"], self._activation())
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        self.meta_ = {"n_in": X.shape[1], "members": self._members()}
-        module = self._new_module(self.meta_)
-        module.reset_parameters(torch_generator(self.random_state, _SEED_INIT))
+        module = self._initial_module({"n_in": X.shape[1], "members": self._members()})
         Xt = torch.as_tensor(X, dtype=DTYPE)
         yt = torch.as_tensor(y, dtype=DTYPE)
-        batches = shuffled_batches(numpy_rng(self.random_state, _SEED_SHUFFLE), self.epochs, len(X),
-                                   self.batch_size, drop_last=False, members=module.members)
+        batches = self._batches(len(X), drop_last=False, members=module.members)
         optimizer = make_adam(module.parameters(), self.learning_rate, betas=ADAM_BETAS)
         module.train()
         for _, idx in batches:
@@ -117,15 +100,13 @@ class _MLPPredictor(TorchPredictor):
             # per member: mean L1 error + regularization * |output weights|_1; summing members
             # keeps their gradients independent
             loss = (pred - yt[idx]).abs().mean(dim=1).sum() + self.regularization * module.out_weight.abs().sum()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            optimiser_step(optimizer, loss)
         self._set_module(module)
 
     def _member_predictions(self, X: np.ndarray) -> np.ndarray:
         return predict_in_chunks(self._predictor_module(), torch.as_tensor(X, dtype=PREDICT_DTYPE))
 
-    def _predict(self, X: np.ndarray, return_std: bool):
+    def _predict(self, X: np.ndarray, return_std: bool) -> Prediction:
         preds = self._member_predictions(X)
         mean = preds.mean(axis=0)
         if return_std:
@@ -142,7 +123,7 @@ class _MLPPredictor(TorchPredictor):
 
         enc = get_encoding(self.encoding)
         if not enc.applies(space) or enc.width(space) != self.n_features_in_:
-            raise ValueError(f"{self._label()}: the {self.encoding} encoding of {space.name} does not "
+            raise ParameterError(f"{self._label()}: the {self.encoding} encoding of {space.name} does not "
                              f"have the {self.n_features_in_} features the predictor was fitted on")
         encode, net = self._relaxed_encoding(space), self._relaxed_modules()
 
@@ -166,19 +147,12 @@ class MLPLarge(_MLPPredictor):
 
     name = "mlp_large"
     encoding = "onehot"
-    probabilistic = False
     tuning_space = LARGE_MLP_SPACE
 
     def __init__(self, num_layers: int = 20, layer_width: int = 20, learning_rate: float = 1e-3,
                  batch_size: int = 32, epochs: int = 500, regularization: float = 0.2,
                  random_state: int | None = 0) -> None:
-        self.num_layers = num_layers
-        self.layer_width = layer_width
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.regularization = regularization
-        self.random_state = random_state
+        self._store_params(locals())
 
 
 class MLPSmall(_MLPPredictor):
@@ -186,7 +160,7 @@ class MLPSmall(_MLPPredictor):
 
     name = "mlp_small"
     encoding = "onehot"
-    probabilistic = False
+    parameter_constraints = {"activation": Options(*ACTIVATIONS)}
     tuning_space = {
         "num_layers": IntUniform(2, 5),
         "layer_width": IntUniform(16, 128, log=True),
@@ -197,18 +171,7 @@ class MLPSmall(_MLPPredictor):
     def __init__(self, num_layers: int = 3, layer_width: int = 32, learning_rate: float = 1e-3,
                  activation: str = "relu", batch_size: int = 32, epochs: int = 500,
                  regularization: float = 0.2, random_state: int | None = 0) -> None:
-        self.num_layers = num_layers
-        self.layer_width = layer_width
-        self.learning_rate = learning_rate
-        self.activation = activation
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.regularization = regularization
-        self.random_state = random_state
+        self._store_params(locals())
 
     def _activation(self) -> str:
         return self.activation
-
-    def _check_params(self) -> None:
-        super()._check_params()
-        check_choice(self._label(), "activation", self.activation, tuple(ACTIVATIONS))

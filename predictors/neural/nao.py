@@ -27,12 +27,23 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nasbench_tools.errors import InputDataError
+from nasbench_tools.errors import InputDataError, ParameterError
 
-from .._checks import check_float, check_int, check_seed
-from ..space import IntUniform, Uniform
-from ._common import (DTYPE, TorchPredictor, dropout, make_adam, numpy_rng, predict_in_chunks,
-                      reset_linear_, shuffled_batches, torch_generator, uniform_)
+from ..base import Prediction
+from ..constraints import COUNT, DROP_RATE, NON_NEGATIVE, POSITIVE, Int, NoneOr
+from ._common import (
+    DTYPE,
+    HIDDEN_BATCH_LR_SPACE,
+    SEED_DROPOUT,
+    TorchPredictor,
+    dropout,
+    make_adam,
+    numpy_rng,
+    optimiser_step,
+    predict_in_chunks,
+    reset_linear_,
+    uniform_,
+)
 
 if TYPE_CHECKING:
     from nasbench_tools.spaces import SearchSpace
@@ -41,7 +52,6 @@ if TYPE_CHECKING:
 MLP_HIDDEN = 16
 TRADE_OFF = 0.8  # weight of the MSE term; 1 - TRADE_OFF weighs the reconstruction NLL
 _RES_SCALE = math.sqrt(0.5)
-_SEED_INIT, _SEED_SHUFFLE, _SEED_DROPOUT = 1, 2, 3
 
 
 class NAONet(nn.Module):
@@ -109,40 +119,14 @@ class NAO(TorchPredictor):
 
     name = "nao"
     encoding = "nao"
-    differentiable = True
-    probabilistic = False
-    min_train_samples = 2
-    tuning_space = {
-        "hidden_size": IntUniform(16, 128, log=True),
-        "batch_size": IntUniform(32, 256, log=True),
-        "learning_rate": Uniform(1e-5, 1e-1, log=True),
-    }
+    parameter_constraints = {"hidden_size": COUNT, "weight_decay": NON_NEGATIVE, "grad_clip": POSITIVE,
+                             "dropout": DROP_RATE, "vocab_size": NoneOr(Int(2))}
+    tuning_space = HIDDEN_BATCH_LR_SPACE
 
     def __init__(self, hidden_size: int = 64, batch_size: int = 100, learning_rate: float = 1e-3,
                  weight_decay: float = 1e-4, epochs: int = 50, grad_clip: float = 5.0,
                  dropout: float = 0.1, vocab_size: int | None = None, random_state: int | None = 0) -> None:
-        self.hidden_size = hidden_size
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.epochs = epochs
-        self.grad_clip = grad_clip
-        self.dropout = dropout
-        self.vocab_size = vocab_size
-        self.random_state = random_state
-
-    def _check_params(self) -> None:
-        label = self._label()
-        check_int(label, "hidden_size", self.hidden_size, 1)
-        check_int(label, "batch_size", self.batch_size, 1)
-        check_float(label, "learning_rate", self.learning_rate, 0.0, low_open=True)
-        check_float(label, "weight_decay", self.weight_decay, 0.0)
-        check_int(label, "epochs", self.epochs, 1)
-        check_float(label, "grad_clip", self.grad_clip, 0.0, low_open=True)
-        check_float(label, "dropout", self.dropout, 0.0, 1.0, high_open=True)
-        if self.vocab_size is not None:
-            check_int(label, "vocab_size", self.vocab_size, 2)
-        check_seed(label, self.random_state)
+        self._store_params(locals())
 
     def _build(self, meta: dict[str, int]) -> NAONet:
         return NAONet(meta["vocab"], self.hidden_size, self.dropout)
@@ -158,30 +142,24 @@ class NAO(TorchPredictor):
         seen = int(np.rint(X).max()) + 1 if X.size else 1
         if self.vocab_size is not None and seen > self.vocab_size:
             raise InputDataError(f"{self._label()}: X holds token {seen - 1}, beyond vocab_size={self.vocab_size}")
-        self.meta_ = {"vocab": self.vocab_size or max(seen, 2)}
+        module = self._initial_module({"vocab": self.vocab_size or max(seen, 2)})
         tokens = self._tokens(X)
-        module = self._new_module(self.meta_)
-        module.reset_parameters(torch_generator(self.random_state, _SEED_INIT))
         yt = torch.as_tensor(y, dtype=DTYPE)
-        drop_rng = numpy_rng(self.random_state, _SEED_DROPOUT)
+        drop_rng = numpy_rng(self.random_state, SEED_DROPOUT)
         optimizer = make_adam(module.parameters(), self.learning_rate, weight_decay=self.weight_decay)
         params = list(module.parameters())
         module.train()
-        for _, idx in shuffled_batches(numpy_rng(self.random_state, _SEED_SHUFFLE), self.epochs, len(X),
-                                       self.batch_size, drop_last=False):
+        for _, idx in self._batches(len(X), drop_last=False):
             tok = tokens[idx[0]]
             enc_out, arch = module.encode(module.enc_embedding(tok), drop_rng)
             mse = F.mse_loss(module.predict_value(arch, drop_rng), yt[idx[0]])
             log_probs = module.decode_log_probs(tok, enc_out, arch, drop_rng)
             nll = F.nll_loss(log_probs.reshape(-1, module.vocab), tok.reshape(-1))
-            loss = TRADE_OFF * mse + (1.0 - TRADE_OFF) * nll
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, self.grad_clip, foreach=True)
-            optimizer.step()
+            optimiser_step(optimizer, TRADE_OFF * mse + (1.0 - TRADE_OFF) * nll,
+                           lambda: torch.nn.utils.clip_grad_norm_(params, self.grad_clip, foreach=True))
         self._set_module(module)
 
-    def _predict(self, X: np.ndarray, return_std: bool):
+    def _predict(self, X: np.ndarray, return_std: bool) -> Prediction:
         return predict_in_chunks(self._predictor_module(), self._tokens(X))
 
     def _torch_function(self, space: "SearchSpace") -> Callable[[torch.Tensor], torch.Tensor]:
@@ -192,17 +170,17 @@ class NAO(TorchPredictor):
 
         vocab = self.meta_["vocab"]
         if vocab > nao_vocab_size(space):
-            raise ValueError(f"{self._label()}: the predictor was fitted on tokens up to {vocab - 1}, "
+            raise ParameterError(f"{self._label()}: the predictor was fitted on tokens up to {vocab - 1}, "
                              f"beyond the nao vocabulary of {space.name} ({nao_vocab_size(space)} tokens)")
         zero = np.zeros((1, space.n_slots), dtype=np.int64)
         base = nao_tokens(space, zero)[0]  # unvalidated: all-zero ops may be invalid in the space
         if base.size != self.n_features_in_:
-            raise ValueError(f"{self._label()}: the nao encoding of {space.name} has {base.size} tokens, "
+            raise ParameterError(f"{self._label()}: the nao encoding of {space.name} has {base.size} tokens, "
                              f"the predictor was fitted on {self.n_features_in_}")
         one = nao_tokens(space, zero + 1)[0]
         op_pos = np.flatnonzero(one != base)  # token positions holding an op (one per slot, in order)
         if op_pos.size != space.n_slots:
-            raise ValueError(f"{self._label()}: cannot locate the op tokens of {space.name}'s nao encoding")
+            raise ParameterError(f"{self._label()}: cannot locate the op tokens of {space.name}'s nao encoding")
         op_tokens = base[op_pos][:, None] + np.arange(space.n_ops)[None, :]  # (n_slots, n_ops)
         op_tokens[op_tokens >= vocab] = 0
         fixed = torch.from_numpy(np.where(base >= vocab, 0, base))

@@ -27,24 +27,26 @@ space's canonical order, so ``clone``/``get_params`` work and the study grid nee
 from __future__ import annotations
 
 import logging
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 from scipy.stats import kendalltau
 
 from nasbench_tools.encodings import encode
+from nasbench_tools.errors import InputDataError, ParameterError, PredictorFileError
 from nasbench_tools.spaces import get_space
 
-from .._checks import check_choice, check_seed
-from ..base import Predictor
+from ..base import Prediction, Predictor
+from ..constraints import NO_PARAMS, Bool, Constraint, NoneOr, Options, SpaceName, Text, Texts, space_of
 from ..lookup_table import LookupTable, decode_onehot
 from ._gp import SumLinearGP
 from .prior import OpCostPrior, op_cost_prior
 from .sources import guard
+from .study import suggested_training
 
 log = logging.getLogger(__name__)
 
-#: Measurement designs the study runner understands (see ``training_indices``).
+#: Measurement designs: random (the caller's draw) or suggested (see :meth:`TransferGP.suggest_training`).
 DESIGNS = ("random", "suggested")
 #: Fewest measured non-lookup-table architectures on which the lookup table is checked against
 #: the GP (below this the GP is always used: too few honest residuals to choose by).
@@ -55,6 +57,28 @@ MIN_LUT_CHECK = 5
 LUT_TAU_MARGIN = 0.03
 #: Target transforms: raw values (the measured default) or logarithms.
 TARGET_TRANSFORMS = ("raw", "log")
+
+
+class SourceTable(Constraint):
+    """None (set before ``fit``) or a finite ``(space.size, m)`` array of source values, m >= 1,
+    for the search space named by parameter ``space``."""
+
+    def is_valid(self, value: Any, params: Mapping[str, Any] = NO_PARAMS) -> bool:
+        if value is None:
+            return True
+        try:
+            table = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            return False
+        space = space_of(params.get("space"))  # an unknown space is reported by its own constraint
+        rows_ok = table.ndim == 2 and (space is None or table.shape[0] == space.size)
+        return rows_ok and table.shape[1] >= 1 and bool(np.all(np.isfinite(table)))
+
+    def describe(self, params: Mapping[str, Any] | None = None) -> str:
+        space = space_of((params or {}).get("space"))
+        rows = "space.size" if space is None else f"{space.size}"
+        return f"None or a finite ({rows}, m) array of source values, m >= 1" + (
+            "" if space is None else f" (space {space.name})")
 
 
 class TransferGP(Predictor):
@@ -80,6 +104,13 @@ class TransferGP(Predictor):
     encoding = "onehot"
     probabilistic = True
     min_train_samples = 3
+    needs_space = True
+    uses_sources = True
+    parameter_constraints = {
+        "sources": SourceTable(), "source_names": NoneOr(Texts()), "target": NoneOr(Text()), "leakage_guard": Bool(),
+        "space": SpaceName(), "target_transform": Options(*TARGET_TRANSFORMS), "use_lut": Bool(),
+        "design": Options(*DESIGNS), "meta_prior": Bool(),
+    }
     #: Parameters saved among the state arrays, not in the JSON metadata (see predictors.persistence).
     state_params = ("sources",)
 
@@ -87,47 +118,33 @@ class TransferGP(Predictor):
                  leakage_guard: bool = True, space: str = "nb201", target_transform: str = "raw",
                  use_lut: bool = True, design: str = "random", random_state: int | None = 0,
                  meta_prior: bool = True) -> None:
-        self.sources = sources
-        self.source_names = source_names
-        self.target = target
-        self.leakage_guard = leakage_guard
-        self.space = space
-        self.target_transform = target_transform
-        self.use_lut = use_lut
-        self.design = design
-        self.random_state = random_state
-        self.meta_prior = meta_prior
+        self._store_params(locals())
 
-    # ------------------------------------------------------------------ checks
-    def _check_params(self) -> None:
-        label = self._label()
-        check_choice(label, "target_transform", self.target_transform, TARGET_TRANSFORMS)
-        check_choice(label, "design", self.design, DESIGNS)
-        check_choice(label, "leakage_guard", self.leakage_guard, (True, False))
-        check_choice(label, "use_lut", self.use_lut, (True, False))
-        check_choice(label, "meta_prior", self.meta_prior, (True, False))
-        check_seed(label, self.random_state)
+    def suggest_training(self, values: np.ndarray, pool: np.ndarray, size: int, seed: int) -> np.ndarray | None:
+        """With ``design="suggested"``: the suggested design of ``size`` architectures for the
+        (guarded) sources (:func:`predictors.transfer.study.suggested_training`); else None."""
+        if self.design != "suggested":
+            return None
+        return suggested_training(self, values, pool, size, seed)
 
     def _source_columns(self) -> np.ndarray:
         """The source matrix after the leakage guard, each column standardised over the space."""
         label = self._label()
         space = get_space(self.space)
         if self.sources is None:
-            raise ValueError(f"{label}: parameter sources is not set; pass a ({space.size}, m) array of source values")
+            raise ParameterError(f"{label}: parameter sources is not set; pass a ({space.size}, m) array of source values")
         S = np.asarray(self.sources, dtype=np.float64)
-        if S.ndim != 2 or S.shape[0] != space.size or S.shape[1] < 1 or not np.all(np.isfinite(S)):
-            raise ValueError(f"{label}: parameter sources must be a finite ({space.size}, m) array for space "
-                             f"{space.name}, got shape {S.shape}")
         keep = np.ones(S.shape[1], dtype=bool)
         if self.source_names is not None:
             names = list(self.source_names)
             if len(names) != S.shape[1]:
-                raise ValueError(f"{label}: {len(names)} source_names for {S.shape[1]} source columns")
+                raise ParameterError(f"{label}: {len(names)} source_names for {S.shape[1]} source columns")
             if self.leakage_guard and self.target is not None:
                 kept = set(guard(names, self.target))
                 keep = np.array([n in kept for n in names])
                 if not keep.any():
-                    raise ValueError(f"{label}: the leakage guard removes every source column for target {self.target}")
+                    raise ParameterError(f"{label}: the leakage guard removes every source column for target "
+                                         f"{self.target}")
         S = S[:, keep]
         sd = S.std(axis=0)
         S = (S - S.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
@@ -141,7 +158,7 @@ class TransferGP(Predictor):
         if self.target_transform == "log":
             if np.any(~(y > 0)):
                 row = int(np.flatnonzero(~(y > 0))[0])
-                raise ValueError(f"{self._label()}: target_transform='log' needs positive y; row {row} is {y[row]}")
+                raise InputDataError(f"{self._label()}: target_transform='log' needs positive y; row {row} is {y[row]}")
             y = np.log(y)
         return super().fit(X, y)
 
@@ -190,7 +207,7 @@ class TransferGP(Predictor):
         log.debug("%s: lookup table alone: %s (tau %.3f vs GP leave-one-out %.3f)", self._label(), self.lut_only_,
                   lut_tau, gp_tau)
 
-    def _predict(self, X: np.ndarray, return_std: bool):
+    def _predict(self, X: np.ndarray, return_std: bool) -> Prediction:
         if self.lut_only_:
             mean = self.lut_.predict(X)
             return (mean, np.full(len(mean), self.lut_rmse_)) if return_std else mean
@@ -200,7 +217,7 @@ class TransferGP(Predictor):
         mean, std = self.gp_.predict(cross, diag)
         return (mean, std) if return_std else mean
 
-    def predict(self, X: Any, return_std: bool = False):
+    def predict(self, X: Any, return_std: bool = False) -> Prediction:
         out = super().predict(X, return_std=return_std)
         if self.target_transform != "log":
             return out
@@ -236,7 +253,7 @@ class TransferGP(Predictor):
         n = len(alpha)
         if (self.sources.shape[0] != space.size or self.S_.shape[0] != space.size or len(theta) != n_groups + 1
                 or chol.shape != (n, n) or any(g.ndim != 2 or g.shape[0] != n for g in groups)):
-            raise ValueError("inconsistent shapes of the sources, GP and training-group arrays")
+            raise PredictorFileError("inconsistent shapes of the sources, GP and training-group arrays")
         self.prior_ = None
         if "prior_mu" in state:
             self.prior_ = OpCostPrior(np.asarray(state["prior_mu"], dtype=np.float64),
@@ -263,5 +280,4 @@ class TransferGPSuggested(TransferGP):
                  leakage_guard: bool = True, space: str = "nb201", target_transform: str = "raw",
                  use_lut: bool = True, design: str = "suggested", random_state: int | None = 0,
                  meta_prior: bool = True) -> None:
-        super().__init__(sources, source_names, target, leakage_guard, space, target_transform, use_lut, design,
-                         random_state, meta_prior)
+        self._store_params(locals())

@@ -21,18 +21,15 @@ from .sources import SourceMatrix, default_source_ids, guard, load_sources
 if TYPE_CHECKING:
     from nasbench_tools.datasets import DataStore
 
+    from ..base import Predictor
+
 #: Search space -> source preset of its study targets.
 SPACE_SOURCES = {"nb201": "hwnas", "transnas-micro": "transnas-micro"}
 
 
-def needs_sources(cls: type) -> bool:
-    """Whether a predictor class takes a source table (parameter ``sources``)."""
-    return "sources" in cls._get_param_names()
-
-
-def study_sources(store: "DataStore", cls: type, target: str, space: str) -> SourceMatrix | None:
-    """The source matrix of ``target`` for predictor class ``cls`` (None if it takes none)."""
-    if not needs_sources(cls):
+def study_sources(store: "DataStore", cls: "type[Predictor]", target: str, space: str) -> SourceMatrix | None:
+    """The source matrix of ``target`` for predictor class ``cls`` (None unless it ``uses_sources``)."""
+    if not cls.uses_sources:
         return None
     preset = SPACE_SOURCES.get(space)
     if preset is None:
@@ -52,9 +49,7 @@ def prepare_transfer(model: Any, store: "DataStore", target: str, values: np.nda
     if src is None:
         return None
     model.set_params(sources=src.values, source_names=src.names, target=target, space=src.space)
-    if getattr(model, "design", "random") != "suggested":
-        return None
-    return suggested_training(model, values, pool, k, seed)
+    return model.suggest_training(values, pool, k, seed)
 
 
 @lru_cache(maxsize=4)
