@@ -22,6 +22,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from nasbench_tools.errors import NasbenchError, ParameterError
+from nasbench_tools.runner.config import is_int
 
 #: Longest value text quoted in an error (a source table would otherwise fill the terminal).
 MAX_VALUE_CHARS = 80
@@ -35,11 +36,6 @@ def value_text(value: Any) -> str:
     """``repr(value)`` on one line, cut to :data:`MAX_VALUE_CHARS`."""
     text = " ".join(repr(value).split())
     return text if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS - 3] + "..."
-
-
-def is_int(value: Any) -> bool:
-    """An integer (Python or numpy), not a bool."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
 def is_real(value: Any) -> bool:

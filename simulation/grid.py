@@ -17,7 +17,7 @@ import pandas as pd
 from nasbench_tools.datasets import DataStore
 from nasbench_tools.dissertation import SIMULATION_STDS, SIMULATION_SUBSET_SIZES
 from nasbench_tools.errors import ParameterError
-from nasbench_tools.runner.config import ExperimentConfig
+from nasbench_tools.runner.config import ExperimentConfig, is_int
 
 from .engine import simulate_cell
 from .metrics import METRIC_COLUMNS
@@ -36,9 +36,6 @@ PAPER_STDS = SIMULATION_STDS
 #: Digits the std is rounded to inside a seed (so 0.30000000000000004 and 0.3 seed alike).
 STD_SEED_SCALE = 10**6
 
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -66,12 +63,12 @@ class SimulationConfig(ExperimentConfig):
         bad = [s for s in self.stds if isinstance(s, bool) or not isinstance(s, (int, float)) or not np.isfinite(s) or s < 0]
         if bad:
             raise ParameterError(f"stds must be finite numbers >= 0, got {bad}")
-        bad = [n for n in self.sizes if not _is_int(n) or n < 1]
+        bad = [n for n in self.sizes if not is_int(n) or n < 1]
         if bad:
             raise ParameterError(f"subset sizes must be integers >= 1, got {bad}")
         for name, minimum in (("trials", 1), ("seed", 0)):
             value = getattr(self, name)
-            if not _is_int(value) or value < minimum:
+            if not is_int(value) or value < minimum:
                 raise ParameterError(f"--{name} must be an integer >= {minimum}, got {value!r}")
         for what, values in (("datasets", self.datasets), ("sizes", self.sizes), ("stds", self.stds)):
             if len(set(values)) != len(values):

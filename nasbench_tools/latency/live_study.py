@@ -33,12 +33,13 @@ import pandas as pd
 
 from ..encodings import encode
 from ..errors import ConfigError
+from ..runner.config import check_int_fields
 from ..runner.experiment import RunContext
 from ..spaces import get_space
 from ..utils.figures import save_figure, subplots
 from ..utils.io import write_csv_atomic
 from .isolated import IsolatedCosts
-from .studies import (LatencyStudy, LatencyStudyConfig, ResultsTable, StudyTask, check_ints, load_measured,
+from .studies import (LatencyStudy, LatencyStudyConfig, ResultsTable, StudyTask, load_measured,
                       read_isolated, read_rows, task_threads)
 
 if TYPE_CHECKING:
@@ -74,7 +75,8 @@ class LiveConfig(LatencyStudyConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_ints(self, ("trials", 1), ("seed", 0), ("n_budgets", 1))
+        check_int_fields(self, 1, "trials", "n_budgets")
+        check_int_fields(self, 0, "seed")
         if isinstance(self.min_budget_s, bool) or not isinstance(self.min_budget_s, (int, float)) \
                 or not 0 < self.min_budget_s < float("inf"):
             raise ConfigError(f"min_budget_s: expected a finite number > 0, got {self.min_budget_s!r}")

@@ -28,13 +28,13 @@ import pandas as pd
 
 from ..encodings import encode
 from ..errors import ConfigError, DataFormatError
-from ..runner.config import load_config
+from ..runner.config import check_int_fields, load_config
 from ..runner.experiment import CONFIG_NAME, RunContext
 from ..spaces import get_space
 from ..utils.io import atomic_write, write_csv_atomic
 from .isolated import IsolatedCosts
-from .studies import (LatencyStudy, LatencyStudyConfig, MeasuredTable, ResultsTable, StudyTask, check_ints,
-                      load_measured, mape, read_isolated, read_rows, task_threads)
+from .studies import (LatencyStudy, LatencyStudyConfig, MeasuredTable, ResultsTable, StudyTask, load_measured, mape,
+                      read_isolated, read_rows, task_threads)
 
 if TYPE_CHECKING:
     from ..datasets import DataStore
@@ -62,7 +62,8 @@ class LutComparisonConfig(LatencyStudyConfig):
         super().__post_init__()
         if not self.isolated_ops:
             raise ConfigError("isolated_ops: the comparison needs isolated-op costs (nasbench-study latency isolated)")
-        check_ints(self, ("train_sizes", 1), ("seeds", 0))
+        check_int_fields(self, 1, "train_sizes")
+        check_int_fields(self, 0, "seeds")
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ import pandas as pd
 from ..datasets import DataStore
 from ..datasets.files import sha256_file
 from ..errors import ConfigError, DataFileNotFoundError, DataFormatError
-from ..runner.config import ExperimentConfig
+from ..runner.config import ExperimentConfig, check_int_fields
 from ..runner.experiment import Experiment, Grid, RunContext
 from ..spaces import get_space
 from ..utils.io import atomic_write, write_csv_atomic
@@ -62,7 +62,7 @@ class LatencyStudyConfig(ExperimentConfig):
     predictors: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        check_ints(self, ("threads", 1))
+        check_int_fields(self, 1, "threads")
         from predictors import available
 
         known = available()
@@ -81,17 +81,6 @@ class LatencyStudyConfig(ExperimentConfig):
             paths.update(isolated_ops=self.isolated_ops, isolated_meta=str(meta_path(self.isolated_ops)))
         files = {field: sha256_file(_existing(Path(path), field)) for field, path in paths.items()}
         return {**self.fingerprint(), INPUTS_FIELD: files}
-
-
-def check_ints(config: ExperimentConfig, *limits: tuple[str, int]) -> None:
-    """Each named field is an integer, or a non-empty list of distinct integers, >= its limit."""
-    for name, low in limits:
-        value = getattr(config, name)
-        values = value if isinstance(value, tuple) else (value,)
-        if not values or len(set(values)) != len(values) or any(
-                isinstance(v, bool) or not isinstance(v, int) or v < low for v in values):
-            what = "distinct integers" if isinstance(value, tuple) else "an integer"
-            raise ConfigError(f"{name}: expected {what} >= {low}, got {value!r}")
 
 
 class ResultsTable(NamedTuple):

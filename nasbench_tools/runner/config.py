@@ -12,11 +12,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import numbers
 import sys
 import types
 import typing
 from pathlib import Path
 from typing import Any, ClassVar, Mapping, TypeVar
+
+import numpy as np
 
 from ..errors import ConfigError
 from ..utils.io import atomic_write
@@ -26,6 +29,31 @@ C = TypeVar("C", bound="ExperimentConfig")
 
 #: Fields that name or describe a run but do not change its rows (left out of the fingerprint).
 DESCRIPTIVE_FIELDS = ("name", "description")
+
+
+def is_int(value: Any) -> bool:
+    """An integer (Python or numpy), not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def check_int_fields(config: Any, low: int, *names: str, high: int | None = None, allow_empty: bool = False) -> None:
+    """Each named field of ``config`` is an integer in ``[low, high]``, or a tuple of distinct such
+    integers (non-empty unless ``allow_empty``); a :class:`ConfigError` names the first field
+    that is not."""
+    upper = "" if high is None else f" and <= {high}"
+    for name in names:
+        value = getattr(config, name)
+        if not isinstance(value, tuple):
+            if not is_int(value) or value < low or (high is not None and value > high):
+                raise ConfigError(f"{name}: expected an integer >= {low}{upper}, got {value!r}")
+            continue
+        if (not value and not allow_empty) or not all(is_int(v) for v in value):
+            raise ConfigError(f"{name}: expected a {'' if allow_empty else 'non-empty '}list of integers, got {value!r}")
+        bad = [v for v in value if v < low or (high is not None and v > high)]
+        if bad:
+            raise ConfigError(f"{name}: expected integers >= {low}{upper}, got {bad}")
+        if len(set(value)) != len(value):
+            raise ConfigError(f"{name}: duplicate values in {list(value)}")
 
 
 def _plain(value: Any) -> Any:

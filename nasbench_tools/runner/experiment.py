@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 
     from ..datasets import DataStore
     from .grid import GridTask, RunSummary
-    from .results import ResultsFile
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +190,8 @@ def run_experiment(experiment: Experiment, config: ExperimentConfig, out_dir: st
                 stored[DATA_FIELD] = store.data_checksums(sorted(set(grid.data_ids)))
             results = ResultsFile(out / grid.results_name, grid.columns, grid.key_columns, stored, lock=False)
             if not summaries:  # the config file is written once the first grid is known to match
-                _check_first(results, resume, overwrite)
+                if not overwrite:  # refuse a mismatching or unwanted run before the folder changes
+                    results.check(resume)
                 write_config_toml(out / CONFIG_NAME, config,
                                   header=f"{experiment.name} configuration (nasbench-study {experiment.name} run "
                                          f"--config {CONFIG_NAME})")
@@ -202,10 +202,3 @@ def run_experiment(experiment: Experiment, config: ExperimentConfig, out_dir: st
             summaries.append(summary)
     return summaries
 
-
-def _check_first(results: "ResultsFile", resume: bool, overwrite: bool) -> None:
-    """Refuse a mismatching or unwanted previous run before anything in the folder changes."""
-    if overwrite or not results.exists:
-        return
-    results.open(resume=resume)  # raises RunExistsError / ConfigMismatchError naming the fields
-    results.close()

@@ -164,13 +164,20 @@ class ResultsFile:
             self._size = len(self.header)
             self._done = {}
             return set()
+        self.check(resume)
+        self._load_and_repair()
+        return set(self._done)
+
+    def check(self, resume: bool = True) -> None:
+        """Refuse an existing run as :meth:`open` does (without ``resume``, or written by another
+        configuration) without reading its rows or writing anything; no run: nothing to check."""
+        if not self.path.exists():
+            return
         if not resume:
             raise RunExistsError(
                 f"{self.path} already holds a run; resume it (the default: finished tasks are skipped), {OVERWRITE_HINT}"
             )
         self._check_config()
-        self._load_and_repair()
-        return set(self._done)
 
     def close(self) -> None:
         """Release the folder lock (the files stay as they are)."""

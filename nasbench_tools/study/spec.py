@@ -15,7 +15,7 @@ from ..dissertation import (
     TRAIN_SIZE_GRID_POINTS, TRAIN_SIZE_GRID_START, TRANSNAS_MAX_TRAIN_SIZE, TRANSNAS_STUDY_TASKS, TRANSNAS_TEST_SIZE,
 )
 from ..errors import ConfigError, UnknownNameError
-from ..runner.config import ConfigSection, ExperimentConfig
+from ..runner.config import ConfigSection, ExperimentConfig, is_int
 from ..runner.config import load_config as load_config_file
 from .splits import log_spaced_sizes
 
@@ -28,16 +28,13 @@ HWNAS_SIZES = log_spaced_sizes(TRAIN_SIZE_GRID_START, HWNAS_MAX_TRAIN_SIZE, TRAI
 TRANSNAS_SIZES = log_spaced_sizes(TRAIN_SIZE_GRID_START, TRANSNAS_MAX_TRAIN_SIZE, TRAIN_SIZE_GRID_POINTS)
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
 
 def _int_problems(field: str, values: Any, minimum: int) -> list[str]:
     """Problems of a sequence of integers >= ``minimum`` (non-empty, no duplicates)."""
     values = tuple(values)
     if not values:
         return [f"{field} is empty"]
-    bad = [v for v in values if not _is_int(v) or v < minimum]
+    bad = [v for v in values if not is_int(v) or v < minimum]
     if bad:
         return [f"{field} must be integers >= {minimum}, got {bad}"]
     if len(set(values)) != len(values):
@@ -49,7 +46,7 @@ def _ints(values: Any, field: str, source: str) -> tuple[int, ...]:
     """A config list of integers as a tuple; a float such as 20.7 is refused, not truncated."""
     if not isinstance(values, (list, tuple, range)):
         raise ConfigError(f"{source}: {field} must be a list of integers, got {values!r}")
-    bad = [v for v in values if not _is_int(v)]
+    bad = [v for v in values if not is_int(v)]
     if bad:
         raise ConfigError(f"{source}: {field} must hold integers, got {bad}")
     return tuple(values)
@@ -90,11 +87,11 @@ class TuningSpec(ConfigSection):
 
     def __post_init__(self) -> None:
         problems = []
-        if not _is_int(self.max_configs) or self.max_configs < 1:
+        if not is_int(self.max_configs) or self.max_configs < 1:
             problems.append(f"max_configs must be an integer >= 1, got {self.max_configs!r}")
-        if not _is_int(self.cv) or self.cv < 2:
+        if not is_int(self.cv) or self.cv < 2:
             problems.append(f"cv must be an integer >= 2 (folds), got {self.cv!r}")
-        if not _is_int(self.min_samples) or self.min_samples < 1:
+        if not is_int(self.min_samples) or self.min_samples < 1:
             problems.append(f"min_samples must be an integer >= 1, got {self.min_samples!r}")
         for name in ("seconds_base", "seconds_per_1000"):
             v = getattr(self, name)
@@ -147,7 +144,7 @@ class StudySpec(ExperimentConfig):
                 problems.append(f"{what} list a name twice: {list(names)}")
         problems += _int_problems("seeds", self.seeds, 0)
         problems += _int_problems("train_sizes", self.train_sizes, 1)
-        if not _is_int(self.test_size) or self.test_size < 1:
+        if not is_int(self.test_size) or self.test_size < 1:
             problems.append(f"test_size must be an integer >= 1, got {self.test_size!r}")
         for p, sizes in self.only_sizes.items():
             problems += _int_problems(f"only_sizes.{p}", sizes, 1)
@@ -205,7 +202,7 @@ class StudySpec(ExperimentConfig):
             if "predictors" in tuning_raw:
                 tuning_raw["predictors"] = _names(tuning_raw["predictors"], "tuning.predictors", source)
             seeds = raw["seeds"]
-            if _is_int(seeds):
+            if is_int(seeds):
                 if seeds < 1:
                     raise ConfigError(f"{source}: seeds = {seeds} must be >= 1 (the number of seeds 0..N-1) or a list")
                 seeds = range(seeds)

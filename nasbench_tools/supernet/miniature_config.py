@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..errors import ConfigError
-from ..runner.config import ConfigSection, ExperimentConfig
+from ..runner.config import ConfigSection, ExperimentConfig, check_int_fields
 from .config import supernet_support
 
 #: Search-space family of the miniature (its networks take ``channels``/``skip_linear``).
@@ -31,25 +31,6 @@ _DEVICE = re.compile(r"cpu|cuda(:\d+)?")
 def miniature_spaces() -> dict[str, str]:
     """Registry name -> subset of every space the miniature can train (``nb201-nozero`` ...)."""
     return {name: subset for subset, name in supernet_support(MINIATURE_FAMILY).subsets.items()}
-
-
-def _check_ints(obj: Any, minimum: int, *names: str) -> None:
-    for name in names:
-        value = getattr(obj, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise ConfigError(f"{name}: expected an integer >= {minimum}, got {value!r}")
-
-
-def _check_int_tuple(obj: Any, name: str, low: int, high: int | None = None) -> None:
-    values = getattr(obj, name)
-    if not isinstance(values, tuple) or any(isinstance(v, bool) or not isinstance(v, int) for v in values):
-        raise ConfigError(f"{name}: expected a list of integers, got {values!r}")
-    bad = [v for v in values if v < low or (high is not None and v > high)]
-    if bad:
-        upper = "" if high is None else f" and <= {high}"
-        raise ConfigError(f"{name}: expected integers >= {low}{upper}, got {bad}")
-    if len(set(values)) != len(values):
-        raise ConfigError(f"{name}: duplicate values in {list(values)}")
 
 
 @dataclass(frozen=True)
@@ -75,7 +56,7 @@ class ImageSettings(ConfigSection):
         if self.data == "fashion-mnist" and not self.data_dir:
             raise ConfigError(f"data_dir: required for Fashion-MNIST (a folder with the idx files, e.g. "
                               f"{FASHION_MNIST_DIR} from Debian's dataset-fashion-mnist)")
-        _check_ints(self, 1, "train_images", "val_images", "test_images", "size")
+        check_int_fields(self, 1, "train_images", "val_images", "test_images", "size")
 
 
 @dataclass(frozen=True)
@@ -130,13 +111,12 @@ class MiniatureConfig(ExperimentConfig):
             raise ConfigError(f"space: expected one of {', '.join(spaces)}, got {self.space!r}")
         if not isinstance(self.images, ImageSettings):
             raise ConfigError(f"images: expected an [images] table, got {self.images!r}")
-        _check_ints(self, 0, "archs", "arch_seed", "crop_padding", "gt_limit")
-        _check_ints(self, 1, "channels", "batch", "gt_epochs", "epochs", "calib_batches")
+        check_int_fields(self, 0, "archs", "arch_seed", "crop_padding", "gt_limit")
+        check_int_fields(self, 1, "channels", "batch", "gt_epochs", "epochs", "calib_batches")
         if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not 0 < self.lr < float("inf"):
             raise ConfigError(f"lr: expected a finite number > 0, got {self.lr!r}")
-        _check_int_tuple(self, "gt_seeds", 0)
-        _check_int_tuple(self, "seeds", 0)
-        _check_int_tuple(self, "splits", 1, self.epochs - 1)
+        check_int_fields(self, 0, "gt_seeds", "seeds", allow_empty=True)
+        check_int_fields(self, 1, "splits", high=self.epochs - 1, allow_empty=True)
         if self.ground_truth is None and not self.gt_seeds:
             raise ConfigError("gt_seeds: at least one seed is needed to train a ground truth (or give ground_truth)")
         if not _DEVICE.fullmatch(self.device):
