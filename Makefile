@@ -8,6 +8,9 @@ export NASBENCH_DATA
 export OMP_NUM_THREADS ?= 1
 OUT ?= results/quick-run
 JOBS ?= 2
+# Test processes (pytest-xdist; one per core of the 2-core CI machine). Whole test files stay in
+# one process (--dist loadfile), so module fixtures and the wheel/venv tests are built once.
+TEST_JOBS ?= 2
 # The PyTorch build installed before the package. Default: the CPU wheel (a plain `torch`
 # requirement would pull a multi-GB CUDA build). For a CUDA build, for example:
 #   make setup TORCH_SPEC="torch==2.13.0 --index-url https://download.pytorch.org/whl/cu126"
@@ -31,7 +34,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml Makefile
 # (wheel -> a fresh venv outside the checkout; committed results re-run).
 test: setup
 	$(VENV)/bin/ruff check nasbench_tools predictors simulation scripts tests
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile
 
 main: setup
 	$(VENV)/bin/nasbench-study data verify

@@ -11,7 +11,7 @@ such ``X`` by design, and refuse it at ``fit`` with a one-line error instead of 
 * ``nao``: ``X`` must be non-negative integer tokens (the ``nao`` encoding);
 * ``lookup_table``: ``X`` must be exact one-hot rows of its search space (30 columns for NB201),
   and fitting needs the space's lookup-table architectures among them;
-* the transfer predictors (``transfer_gp``, ``transfer_gp_suggested``): one-hot rows of their
+* the transfer predictors (``transfer_gp``, ``transfer_gp_suggested``, ``transfer_gp_live``): one-hot rows of their
   space, and a ``sources`` table over the whole space must be set.
 
 Checked instances use small training budgets (fewer epochs, iterations or trees) so that the
@@ -77,6 +77,7 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
     "lookup_table": {**dict.fromkeys(_GENERIC_X_CHECKS, _LUT), "check_fit2d_1sample": _LUT},
     "transfer_gp": {**dict.fromkeys(_GENERIC_X_CHECKS, _TRANSFER), "check_fit2d_1feature": _TRANSFER},
     "transfer_gp_suggested": {**dict.fromkeys(_GENERIC_X_CHECKS, _TRANSFER), "check_fit2d_1feature": _TRANSFER},
+    "transfer_gp_live": {**dict.fromkeys(_GENERIC_X_CHECKS, _TRANSFER), "check_fit2d_1feature": _TRANSFER},
 }
 
 

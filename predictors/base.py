@@ -177,6 +177,11 @@ class Predictor(RegressorMixin, BaseEstimator):
         None: the caller draws them at random (the default)."""
         return None
 
+    def probe_input(self, rows: int) -> np.ndarray:
+        """``rows`` valid inputs for a smoke prediction of a loaded model (zeros; a predictor that
+        only takes encodings of its search space returns some of those)."""
+        return np.zeros((rows, self.n_features_in_))
+
     def _store_params(self, values: Mapping[str, Any]) -> None:
         """Store every ``__init__`` parameter unchanged from ``values`` (pass ``locals()``): the
         whole body of a predictor's ``__init__``, as scikit-learn requires."""

@@ -302,8 +302,8 @@ def _check_native_model(path: str | Path, name: str, state: dict[str, np.ndarray
 
 
 def _probe(path: str | Path, predictor: Predictor) -> None:
-    """A prediction on zeros must work and be finite with one value per row."""
-    X = np.zeros((PROBE_ROWS, predictor.n_features_in_))
+    """A prediction on the predictor's probe input must work and be finite with one value per row."""
+    X = predictor.probe_input(PROBE_ROWS)
     try:
         out = np.asarray(predictor.predict(X))
     except Exception as exc:  # noqa: BLE001 - a state of the wrong shape fails in many ways

@@ -35,6 +35,7 @@ REGISTRY: dict[str, str] = {
     "lookup_table": "predictors.lookup_table:LookupTable",
     "transfer_gp": "predictors.transfer.model:TransferGP",
     "transfer_gp_suggested": "predictors.transfer.model:TransferGPSuggested",
+    "transfer_gp_live": "predictors.transfer.model:TransferGPLive",
 }
 
 

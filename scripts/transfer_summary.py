@@ -1,17 +1,19 @@
 """Summarise a transfer-lodo study: mean Kendall's tau against k per strategy and target group.
 
-Usage: python scripts/transfer_summary.py [results/transfer]
+Usage: python scripts/transfer_summary.py [results/transfer] [--gcn results/transfer-gcn]
 Writes into the folder: summary.csv (group x strategy x k), per_target.csv (every target x
 strategy x k), spearman_k10.csv (Spearman's rho at k = 10 per HW-NAS-Bench latency device, the
 statistic HELP reports), summary.md (the tables plus the issue's targets checked), tau_vs_k.png (one panel
-per target group) and versions.json (library versions of the run).
+per target group) and versions.json (library versions of the run); with ``--gcn`` (a
+transfer-lodo-gcn study) also gcn_comparison.csv: every strategy on the GCN grid's targets and
+seeds, like for like.
 """
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +38,7 @@ LATENCY_TARGETS = {10: 0.80, 20: 0.86}
 CPU_TARGET = (20, 0.85)
 #: From this k on, the transfer predictor should never be below the lookup table on any target.
 LUT_FROM_K = 25
-TRANSFER = ("transfer_gp", "transfer_gp_suggested")
+TRANSFER = ("transfer_gp", "transfer_gp_suggested", "transfer_gp_live")
 #: HELP (Lee et al., NeurIPS 2021): mean Spearman's rho on its six unseen NAS-Bench-201 devices
 #: with 10 measurements each, the published anchor of issue 13 (its device split, not these).
 HELP_K, HELP_RHO = 10, 0.932
@@ -131,7 +133,14 @@ def write_gzip_copy(src: Path, dest: Path) -> None:
         gz.write(src.read_bytes())
 
 
-def main(folder: str) -> None:
+def gcn_comparison(df: pd.DataFrame, gcn: pd.DataFrame) -> pd.DataFrame:
+    """Mean tau per strategy and k on the GCN grid's (dataset, seed) pairs only, GCN included."""
+    pairs = gcn[["dataset", "seed"]].drop_duplicates()
+    both = pd.concat([df.merge(pairs, on=["dataset", "seed"]), gcn], ignore_index=True)
+    return both.groupby(["predictor", "train_size"]).kendall_tau.mean().unstack("train_size").round(3)
+
+
+def main(folder: str, gcn_folder: str | None = None) -> None:
     out = Path(folder)
     raw = out / "results.csv"
     if raw.exists():
@@ -140,6 +149,10 @@ def main(folder: str) -> None:
     else:  # a clone: only the committed compressed copy
         df = pd.read_csv(out / COMPRESSED_RESULTS)
     df = df[df.status == "ok"]
+    gcn = None
+    if gcn_folder is not None:
+        gcn = pd.read_csv(Path(gcn_folder) / "results.csv")
+        gcn = gcn[gcn.status == "ok"]
     per = df.groupby(["dataset", "predictor", "train_size"]).kendall_tau.mean().reset_index()
     per["group"] = per.dataset.map(group_of)
     table = per.groupby(["group", "predictor", "train_size"]).kendall_tau.mean().unstack("train_size").round(3)
@@ -162,6 +175,12 @@ def main(folder: str) -> None:
         fh.write(f"### Spearman's rho at k = {HELP_K}, HW-NAS-Bench latency (HELP reports {HELP_RHO} on its six unseen "
                  "NB201 devices with 10 measurements; a different device split)\n\n" + to_markdown(rho) + "\n\n")
         fh.write("### Per target at k = 20 (lookup table: its 25 NB201 / 19 TransNAS micro architectures)\n\n" + to_markdown(k20) + "\n")
+        if gcn is not None:
+            cmp = gcn_comparison(df, gcn)
+            write_csv_atomic(cmp.reset_index(), out / "gcn_comparison.csv", index=False)
+            targets = ", ".join(sorted(gcn.dataset.unique()))
+            fh.write(f"\n### With the GCN baseline (its grid only: {targets}; seeds "
+                     f"{', '.join(map(str, sorted(gcn.seed.unique())))})\n\n" + to_markdown(cmp) + "\n")
     figure(table, out)
     with atomic_write(out / "versions.json") as fh:  # the versions the grid ran under, not this script's
         json.dump(run_versions(out), fh, indent=2, sort_keys=True)
@@ -169,4 +188,8 @@ def main(folder: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "results/transfer")
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("folder", nargs="?", default="results/transfer", help="the transfer-lodo study folder")
+    ap.add_argument("--gcn", default=None, metavar="DIR", help="a transfer-lodo-gcn study folder to compare with")
+    args = ap.parse_args()
+    main(args.folder, args.gcn)

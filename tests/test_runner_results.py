@@ -276,3 +276,21 @@ def test_run_without_data_checksums_is_resumed_with_the_field_added(tmp_path):
     _finished(path)
     with ResultsFile(path, COLS, KEYS, {"preset": "x", "seed": 0, "data_files": {"f.csv": "ab"}}) as r:
         assert r.open(resume=True) == {("a", "1"), ("b", "2")}
+
+
+def test_resume_under_other_library_versions_warns_once(tmp_path, caplog):
+    r = _file(tmp_path / "r.csv")
+    r.open(resume=False)
+    r.append(("a", 1), _rows("a", 1))
+    r.close()
+    cfg = tmp_path / "r.csv.config.json"
+    doc = json.loads(cfg.read_text())
+    doc["library_versions"]["numpy"] = "0.0.1"
+    cfg.write_text(json.dumps(doc))
+    again = _file(tmp_path / "r.csv")
+    with caplog.at_level("WARNING"):
+        again.check(resume=True)  # what run_experiment does before the grid opens the same file
+        assert again.open(resume=True) == {("a", "1")}
+    again.close()
+    warnings = [rec for rec in caplog.records if "other library versions" in rec.getMessage()]
+    assert len(warnings) == 1 and "numpy" in warnings[0].getMessage()

@@ -136,6 +136,14 @@ def test_cli_predict_and_suggest(data_dir, tmp_path, capsys) -> None:
     assert main(["transfer", "suggest", "--data-dir", str(data_dir), "-k", "12", "--out", str(sug)]) == 0
     s = pd.read_csv(sug / "suggested.csv")
     assert len(s) == 12 and s["arch"].is_unique
+    live = tmp_path / "sug-live"
+    assert main(["transfer", "suggest", "--data-dir", str(data_dir), "-k", "12", "--cell-edges", "live",
+                 "--out", str(live)]) == 0
+    assert pd.read_csv(live / "suggested.csv")["arch"].tolist() != s["arch"].tolist()
+    out_live = tmp_path / "pred-live"
+    assert main(args[:-2] + ["--cell-edges", "live", "--out", str(out_live)]) == 0
+    df_live = pd.read_csv(out_live / "predictions.csv")
+    assert len(df_live) == 15625 and not np.allclose(df_live["prediction"], df["prediction"])
 
 
 @pytest.mark.parametrize("bad, needle", [
@@ -250,3 +258,62 @@ def test_save_load_round_trip_and_damaged_file(store, sources, onehot, tmp_path,
     np.savez(tmp_path / "bad.npz", **arrays)
     with pytest.raises(PredictorFileError, match="gp_alpha"):
         load(tmp_path / "bad.npz")
+
+
+def test_live_edges_and_pruned_forms_by_hand(space) -> None:
+    from nasbench_tools.networks.nb201 import live_edges as network_live_edges
+    from nasbench_tools.spaces.cells import live_edges, pruned
+
+    conv = 3
+    assert live_edges([conv, 0, 0, 0, 0, 0]) == []  # node 1 never reaches the output
+    assert live_edges([0, 0, 0, conv, 0, 0]) == [3]  # the direct input -> output edge
+    assert live_edges([conv, 0, 0, 0, conv, 0]) == [0, 4]  # 0 -> 1 -> 3
+    assert live_edges([0, 0, conv, 0, 0, conv]) == []  # node 1 is never reached from the input
+    assert network_live_edges is live_edges  # the networks execute exactly these edges
+    rows = space.enumerate()
+    once = pruned(rows)
+    assert np.array_equal(pruned(once), once)  # idempotent
+    assert np.array_equal(once[(once != rows).any(axis=1)][:, 3], rows[(once != rows).any(axis=1)][:, 3])
+    idx = space.pruned_index()
+    assert np.array_equal(space.arch(idx), once) and 0.3 < np.mean(idx != np.arange(space.size)) < 0.5
+    assert np.array_equal(get_space("nb201-nozero").pruned_index(), np.arange(get_space("nb201-nozero").size))
+
+
+def test_live_cell_edges_model_on_the_measured_cpu_table(sources, onehot, space) -> None:
+    """The CPU table was measured on networks that skip dead edges: the live model ranks it
+    better than the all-edges model from the same 20 suggested measurements."""
+    cpu = pd.read_csv(CPU_TABLE)
+    idx = space.index(space.parse(cpu["arch"].tolist()))
+    y = np.full(space.size, np.nan)
+    y[idx] = cpu["latency_ms"].to_numpy()
+    lut = space.index(space.lut_architectures())
+    test = np.setdiff1d(idx, lut)[:600]
+    pool = np.setdiff1d(idx, test)
+    taus = {}
+    for name in ("transfer_gp_suggested", "transfer_gp_live"):
+        model = make(name).set_params(sources=sources.values, source_names=sources.names, target="custom/cpu/ms")
+        train = model.suggest_training(y, pool, 20, 0)
+        assert np.isin(train, pool).all() and len(set(train.tolist())) == 20
+        taus[name] = kendalltau(model.fit(onehot[train], y[train]).predict(onehot[test]), y[test])[0]
+    assert taus["transfer_gp_live"] > 0.7 and taus["transfer_gp_live"] > taus["transfer_gp_suggested"] + 0.1, taus
+
+
+def test_live_model_saves_loads_and_refuses_a_space_without_dead_edges(store, sources, onehot, tmp_path) -> None:
+    from nasbench_tools.errors import ParameterError
+    from predictors.persistence import load, save
+
+    y = store.load(TARGET).values
+    train = np.random.default_rng(5).choice(len(y), 30, replace=False)
+    model = make("transfer_gp_live", sources=sources.values, source_names=sources.names, target=TARGET)
+    model.fit(onehot[train], y[train])
+    back = load(save(model, tmp_path / "live.npz"), expected="transfer_gp_live")
+    assert np.array_equal(back.predict(onehot), model.predict(onehot))
+    assert len(back.train_groups_) == len(make("transfer_gp", sources=sources.values).fit(
+        onehot[train], y[train]).train_groups_) + 1  # the pruned-form source group
+    macro = get_space("nbmacro")  # no cell, nothing dead
+    X = encode(macro, macro.enumerate()[:10], "onehot")
+    table = 1.0 + np.arange(macro.size, dtype=float)[:, None] * np.ones((1, 2))
+    with pytest.raises(ParameterError, match="cell_edges='live'"):
+        make("transfer_gp_live", sources=table, space="nbmacro").fit(X, np.arange(10.0))
+    with pytest.raises(ParameterError, match="cell_edges='live'"):
+        suggest(5, table, "nbmacro", cell_edges="live")

@@ -55,6 +55,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--exclude-device", default=None, metavar="ID",
                    help="leakage guard: drop every source of this dataset ID's device (e.g. when re-predicting a "
                         "benchmark device)")
+    p.add_argument("--cell-edges", choices=("all", "live"), default="all",
+                   help="how your device runs a cell: 'all' edges (default; the benchmarks' devices) or only the "
+                        "'live' ones that reach the cell output (a runtime that skips dead edges, e.g. networks "
+                        "built by 'nasbench-study latency measure')")
     add_run_mode(p)
 
 
@@ -91,12 +95,12 @@ def cmd_suggest(args: argparse.Namespace) -> int:
 
     space = get_space(args.space)
     config = {"command": "suggest", "space": space.name, "sources": args.sources, "k": args.k,
-              "seed": args.seed, "exclude_device": args.exclude_device}
+              "seed": args.seed, "exclude_device": args.exclude_device, "cell_edges": args.cell_edges}
     if _finished(args.out, SUGGEST_FILE, config, args):
         print(f"{args.out / SUGGEST_FILE} is already complete (same configuration)")
         return 0
     src = _sources(args)
-    idx = suggest(args.k, src.values, space.name, random_state=args.seed)
+    idx = suggest(args.k, src.values, space.name, random_state=args.seed, cell_edges=args.cell_edges)
     df = pd.DataFrame({"order": range(1, len(idx) + 1), "arch": space.format(space.arch(idx))})
     _write(args.out, SUGGEST_FILE, df, config)
     print(f"wrote {len(idx)} architectures to measure to {args.out / SUGGEST_FILE} "
@@ -118,7 +122,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     measured_bytes = _read_bytes(args.measured)
     config = {"command": "predict", "space": space.name, "sources": args.sources,
               "measured_sha256": hashlib.sha256(measured_bytes).hexdigest(),
-              "target_transform": args.target_transform, "exclude_device": args.exclude_device}
+              "target_transform": args.target_transform, "exclude_device": args.exclude_device,
+              "cell_edges": args.cell_edges}
     if _finished(args.out, PREDICT_FILE, config, args):
         print(f"{args.out / PREDICT_FILE} is already complete (same configuration)")
         return 0
@@ -127,7 +132,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     onehot = encode(space, space.enumerate(), "onehot")
     model = TransferGP(sources=src.values, source_names=src.names, space=space.name,
-                       target_transform=args.target_transform)
+                       target_transform=args.target_transform, cell_edges=args.cell_edges)
     model.fit(onehot[measured.index], measured.values)
     mean, std = model.predict(onehot, return_std=True)
     elapsed = time.perf_counter() - t0

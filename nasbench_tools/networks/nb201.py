@@ -7,29 +7,15 @@ from typing import Iterator, Sequence
 import torch
 from torch import nn
 
-from ..spaces.cells import CELL_EDGES
+from ..spaces.cells import CELL_EDGES, live_edges
 from .base import SlotNetwork, op_key
 from .conditional import NB201_DEPENDENCIES, ConditionalOp
-from .ops import NB201_NONE, NB201_SKIP, ResNetReduction, has_weights, nb201_op
+from .ops import NB201_SKIP, ResNetReduction, has_weights, nb201_op
 
 #: (source, destination) node of each canonical NB201 edge (``spaces.cells.CELL_EDGES``).
 NB201_EDGES = CELL_EDGES
-NB201_N_NODES = 4
 
 
-def live_edges(row: Sequence[int]) -> list[int]:
-    """Edges that carry an op, whose input is reachable from the cell input and whose output
-    reaches the cell output; the others contribute nothing and are not executed."""
-    live = [True] + [False] * (NB201_N_NODES - 1)
-    for slot, (src, dst) in enumerate(NB201_EDGES):
-        if row[slot] != NB201_NONE and live[src]:
-            live[dst] = True
-    useful = [False] * (NB201_N_NODES - 1) + [True]
-    for slot in reversed(range(len(NB201_EDGES))):
-        src, dst = NB201_EDGES[slot]
-        if row[slot] != NB201_NONE and useful[dst]:
-            useful[src] = True
-    return [s for s, (a, b) in enumerate(NB201_EDGES) if row[s] != NB201_NONE and live[a] and useful[b]]
 #: Table B.2: channels of the three stages.
 NB201_STAGE_CHANNELS = (16, 32, 64)
 

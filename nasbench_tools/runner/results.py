@@ -110,6 +110,7 @@ class ResultsFile:
         self._done: dict[tuple[str, ...], int] = {}
         self._size = 0
         self._appended = 0
+        self._versions_warned = False
 
     # ------------------------------------------------------------------ opening
     @property
@@ -219,7 +220,9 @@ class ResultsFile:
                 f"{self.path} was written by a different configuration; differing fields: " + "; ".join(diffs)
                 + f". {OVERWRITE_HINT[0].upper()}{OVERWRITE_HINT[1:]}."
             )
-        warn_if_versions_differ(stored.get("library_versions"), str(self.path))
+        if not self._versions_warned:  # check() then open() on one file: one warning
+            warn_if_versions_differ(stored.get("library_versions"), str(self.path))
+            self._versions_warned = True
 
     def _read_journal(self) -> tuple[list[dict[str, Any]], bool]:
         """Journal entries and whether an incomplete last line was dropped."""

@@ -30,6 +30,43 @@ NASLIB_POS_TO_SLOT = np.array([0, 1, 3, 2, 4, 5])
 #: TransNAS-Bench-101 micro: fixed base channels and macro skeleton of the official names.
 TRANSNAS_MICRO_PREFIX = "64-41414-"
 
+#: Op code of ``none`` (no connection) in every cell vocabulary here.
+NONE_OP = 0
+#: Node count of the cell (input node 0, output node 3).
+CELL_NODES = 4
+
+
+def live_mask(archs: np.ndarray | Sequence[Sequence[int]]) -> np.ndarray:
+    """``(n, 6)`` booleans: which edges of each architecture are live, i.e. carry an op, have an
+    input reachable from the cell input and an output that reaches the cell output.  The others
+    contribute nothing (a runtime may skip them)."""
+    ops = np.asarray(archs, dtype=np.int64).reshape(-1, len(CELL_EDGES))
+    on = ops != NONE_OP
+    reached = np.zeros((len(ops), CELL_NODES), dtype=bool)
+    reached[:, 0] = True
+    for slot, (src, dst) in enumerate(CELL_EDGES):
+        reached[:, dst] |= on[:, slot] & reached[:, src]
+    useful = np.zeros((len(ops), CELL_NODES), dtype=bool)
+    useful[:, -1] = True
+    for slot in reversed(range(len(CELL_EDGES))):
+        src, dst = CELL_EDGES[slot]
+        useful[:, src] |= on[:, slot] & useful[:, dst]
+    src, dst = np.asarray(CELL_EDGES).T
+    return on & reached[:, src] & useful[:, dst]
+
+
+def live_edges(row: Sequence[int]) -> list[int]:
+    """The live edges (:func:`live_mask`) of one architecture, in canonical order."""
+    return np.flatnonzero(live_mask([row])[0]).tolist()
+
+
+def pruned(archs: np.ndarray | Sequence[Sequence[int]]) -> np.ndarray:
+    """``archs`` with every edge that is not live set to ``none``: the network a runtime that
+    skips dead edges executes (architectures with one pruned form cost the same there)."""
+    ops = np.asarray(archs, dtype=np.int64).reshape(-1, len(CELL_EDGES))
+    return np.where(live_mask(ops), ops, NONE_OP)
+
+
 _NB201_TOKEN = re.compile(r"([A-Za-z0-9_]+)~(\d+)")
 
 #: NB201 subsets (Chapter 6): ``--subset`` name -> allowed op codes per edge (None: all).
@@ -158,6 +195,14 @@ class CellSpace(SearchSpace):
         super().__init__(name, CELL_SLOT_NAMES, op_names, allowed_ops, CELL_EDGES, description, capabilities)
         self.add_format(_nb201_format(op_names), default=True)
         self.add_format(tuple_format(len(CELL_EDGES), "ops", "tuple of canonical op codes in NB201 edge order"))
+
+    def pruned_index(self) -> np.ndarray:
+        """Canonical index of the pruned form (:func:`pruned`) of every architecture of the space;
+        the identity where nothing is dead (e.g. the subsets without ``none``)."""
+        archs = self.enumerate()
+        if NONE_OP not in {op for ops in self.allowed_ops for op in ops}:
+            return np.arange(self.size)
+        return np.asarray(self.index(pruned(archs)), dtype=np.int64)
 
     def lut_baselines(self) -> tuple[LutBaseline, ...]:
         """The protocol's baseline: the all-``none`` cell (first op of the allowed set)."""

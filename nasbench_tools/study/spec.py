@@ -289,7 +289,9 @@ def _quick() -> StudySpec:
 
 #: transfer-lodo: the few-shot sizes of issue 13, and the single-device baselines it runs beside.
 TRANSFER_SIZES = (5, 10, 20, 50, 100, 200)
-TRANSFER_PREDICTORS = ("transfer_gp", "transfer_gp_suggested", "lookup_table", "svr", "lightgbm", "gp")
+TRANSFER_PREDICTORS = (
+    "transfer_gp", "transfer_gp_suggested", "transfer_gp_live", "lookup_table", "svr", "lightgbm", "gp",
+)
 #: Seeds of the leave-one-device-out grid (issue 13: 10).
 TRANSFER_SEEDS = tuple(range(10))
 #: HW-NAS-Bench devices with complete columns (EdgeTPU has missing values and no lookup table).
@@ -316,8 +318,25 @@ def _transfer_lodo() -> StudySpec:
     )
 
 
+#: transfer-lodo-gcn: the GCN baseline of issue 13 on a subset (one GCN fit takes 4-40 s on a CPU
+#: core, about 80 s per target and seed over the six sizes, so the full grid would be ~10 core-hours):
+#: every HW-NAS-Bench latency device on CIFAR-10 and the measured CPU table, 3 seeds.
+TRANSFER_GCN_SEEDS = (0, 1, 2)
+
+
+def _transfer_lodo_gcn() -> StudySpec:
+    latency = tuple(f"hwnas/cifar10/{dev}_latency" for dev in TRANSFER_DEVICES)
+    return StudySpec(
+        "transfer-lodo-gcn", latency + (TRANSFER_CPU_TARGET,), ("gcn",), TRANSFER_SIZES, HWNAS_TEST_SIZE,
+        TRANSFER_GCN_SEEDS, TuningSpec(predictors=()),
+        description="issue 13: the GCN baseline beside transfer-lodo (CIFAR-10 latency of every complete "
+                    "HW-NAS-Bench device and the measured CPU table, 3 seeds; same splits as transfer-lodo)",
+    )
+
+
 PRESETS = {
     "transfer-lodo": _transfer_lodo,
+    "transfer-lodo-gcn": _transfer_lodo_gcn,
     "paper-hwnas": _paper_hwnas,
     "paper-transnas": _paper_transnas,
     "paper-linreg-all": _paper_linreg_all,

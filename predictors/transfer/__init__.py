@@ -7,10 +7,10 @@ matrices with the leakage guard and :mod:`.measured` reads a user's measured CSV
 """
 
 from .design import suggest
-from .model import TransferGP, TransferGPSuggested
+from .model import TransferGP, TransferGPLive, TransferGPSuggested
 from .sources import SourceMatrix, default_source_ids, device_of, load_sources
 
 __all__ = [
-    "SourceMatrix", "TransferGP", "TransferGPSuggested", "default_source_ids", "device_of", "load_sources",
+    "SourceMatrix", "TransferGP", "TransferGPLive", "TransferGPSuggested", "default_source_ids", "device_of", "load_sources",
     "suggest",
 ]

@@ -31,8 +31,9 @@ LUT_FIRST_FACTOR = 2
 _JITTER = 1e-9
 
 
-def design_features(space_name: str, sources: Any) -> np.ndarray:
-    """[standardised sources / sqrt(m), one-hot / sqrt(slots)] of every architecture of the space."""
+def design_features(space_name: str, sources: Any, cell_edges: str = "all") -> np.ndarray:
+    """[standardised sources / sqrt(m), one-hot / sqrt(slots)] of every architecture of the space;
+    with ``cell_edges="live"`` the same of each architecture's pruned form is appended."""
     space = get_space(space_name)
     S = np.asarray(sources, dtype=np.float64)
     if S.ndim != 2 or S.shape[0] != space.size or not np.all(np.isfinite(S)):
@@ -41,21 +42,32 @@ def design_features(space_name: str, sources: Any) -> np.ndarray:
     sd = S.std(axis=0)
     S = (S - S.mean(axis=0)) / np.where(sd > 0, sd, 1.0) / np.sqrt(S.shape[1])
     onehot = encode(space, space.enumerate(), "onehot") / np.sqrt(space.n_slots)
-    return np.hstack([S, onehot])
+    F = np.hstack([S, onehot])
+    if cell_edges == "live":
+        if not hasattr(space, "pruned_index"):
+            raise ParameterError(f"suggest: cell_edges='live' needs a cell space with dead edges; space {space.name} "
+                                 "has none")
+        return np.hstack([F, F[space.pruned_index()]])
+    if cell_edges != "all":
+        raise ParameterError(f"suggest: cell_edges={cell_edges!r}; expected 'all' or 'live'")
+    return F
 
 
 def suggest(k: int, sources: Any, space: str = "nb201", candidates: Any = None, include_lut: bool = True,
-            random_state: int | None = 0) -> np.ndarray:
+            random_state: int | None = 0, cell_edges: str = "all") -> np.ndarray:
     """Canonical indices of the ``k`` architectures to measure first, in the order to measure them.
 
     ``sources``: ``(space.size, m)`` source values (canonical order); ``candidates``: indices to
     choose from (default: the whole space); ``include_lut``: start with the lookup-table
-    architectures when ``k`` allows.  Deterministic for a given ``random_state``.
+    architectures when ``k`` allows; ``cell_edges``: ``"live"`` for a device that skips dead edges
+    (the design then also spreads over the pruned forms, and never starts with the lookup-table
+    architectures, which such a device mostly runs as the empty cell).  Deterministic for a given
+    ``random_state``.
     """
     sp = get_space(space)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ParameterError(f"suggest: k={k!r} is out of range; expected a positive integer")
-    F = design_features(sp.name, sources)
+    F = design_features(sp.name, sources, cell_edges)
     cand = np.arange(sp.size) if candidates is None else np.unique(np.asarray(candidates, dtype=np.int64))
     if len(cand) < k:
         raise ParameterError(f"suggest: k={k} exceeds the {len(cand)} candidate architectures")
@@ -65,7 +77,7 @@ def suggest(k: int, sources: Any, space: str = "nb201", candidates: Any = None, 
     cov = np.eye(F.shape[1])
     chosen: list[int] = []
     first: list[int] = []
-    if include_lut:
+    if include_lut and cell_edges == "all":
         lut = sp.index(sp.lut_architectures())
         pos = np.flatnonzero(np.isin(cand, lut))
         if k >= LUT_FIRST_FACTOR * len(lut) and len(pos) == len(lut):

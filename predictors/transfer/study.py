@@ -71,4 +71,5 @@ def suggested_training(model: Any, values: np.ndarray, pool: np.ndarray, k: int,
         S = S[:, [n in kept for n in names]]
     lut = space.index(space.lut_architectures())
     lut = lut[np.isfinite(values[lut])]
-    return suggest(k, S, space.name, candidates=np.union1d(pool, lut), random_state=seed)
+    return suggest(k, S, space.name, candidates=np.union1d(pool, lut), random_state=seed,
+                   cell_edges=model.cell_edges)
