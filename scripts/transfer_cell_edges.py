@@ -32,7 +32,7 @@ from nasbench_tools.spaces import get_space
 from nasbench_tools.study.spec import TRANSFER_CPU_TARGET
 from nasbench_tools.utils.io import write_csv_atomic
 from predictors.transfer import default_source_ids, load_sources
-from predictors.transfer.sources import guard
+from predictors.transfer.sources import guard_mask
 
 log = logging.getLogger("transfer_cell_edges")
 OUT_FILE = "cell_edges.csv"
@@ -63,8 +63,7 @@ def main() -> None:
     for target in targets:
         y = np.asarray(store.load(target).values, dtype=np.float64)
         have = np.flatnonzero(np.isfinite(y))
-        keep = [n in set(guard(src.names, target)) for n in src.names]
-        S = np.log(src.values[:, keep])
+        S = np.log(src.values[:, guard_mask(src.names, target)])
         rows.append({
             "dataset": target, "n": len(have),
             "onehot_all_edges": ls_tau(onehot[have], y[have]),

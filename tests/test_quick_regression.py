@@ -9,17 +9,16 @@ tuned ones included, and every transfer predictor, in well under a minute.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from nasbench_tools.datasets import DataStore
 from nasbench_tools.study.metrics import METRIC_COLUMNS
 from nasbench_tools.study.runner import KEY_COLUMNS, build_tasks, run_task
-from nasbench_tools.datasets import DataStore
 from nasbench_tools.study.spec import TRANSFER_CPU_TARGET, preset
 
 REPO = Path(__file__).resolve().parents[1]

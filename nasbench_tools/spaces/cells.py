@@ -199,10 +199,9 @@ class CellSpace(SearchSpace):
     def pruned_index(self) -> np.ndarray:
         """Canonical index of the pruned form (:func:`pruned`) of every architecture of the space;
         the identity where nothing is dead (e.g. the subsets without ``none``)."""
-        archs = self.enumerate()
         if NONE_OP not in {op for ops in self.allowed_ops for op in ops}:
             return np.arange(self.size)
-        return np.asarray(self.index(pruned(archs)), dtype=np.int64)
+        return np.asarray(self.index(pruned(self.enumerate())), dtype=np.int64)
 
     def lut_baselines(self) -> tuple[LutBaseline, ...]:
         """The protocol's baseline: the all-``none`` cell (first op of the allowed set)."""

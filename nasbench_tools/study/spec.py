@@ -318,9 +318,9 @@ def _transfer_lodo() -> StudySpec:
     )
 
 
-#: transfer-lodo-gcn: the GCN baseline of issue 13 on a subset (one GCN fit takes 4-40 s on a CPU
-#: core, about 80 s per target and seed over the six sizes, so the full grid would be ~10 core-hours):
-#: every HW-NAS-Bench latency device on CIFAR-10 and the measured CPU table, 3 seeds.
+#: transfer-lodo-gcn: the GCN baseline of issue 13 on a subset (one GCN fit took 1-175 s, about
+#: 170 s per target and seed over the six sizes, so the 32-target, 10-seed grid would take ~15
+#: core-hours): every HW-NAS-Bench latency device on CIFAR-10 and the measured CPU table, 3 seeds.
 TRANSFER_GCN_SEEDS = (0, 1, 2)
 
 

@@ -31,10 +31,20 @@ LUT_FIRST_FACTOR = 2
 _JITTER = 1e-9
 
 
+def live_index(space: Any, who: str) -> np.ndarray:
+    """``space.pruned_index()`` (``cell_edges="live"``); a one-line error naming ``who`` for a
+    space without dead edges to prune."""
+    if not hasattr(space, "pruned_index"):
+        raise ParameterError(f"{who}: cell_edges='live' needs a cell space with dead edges; space {space.name} has none")
+    return space.pruned_index()
+
+
 def design_features(space_name: str, sources: Any, cell_edges: str = "all") -> np.ndarray:
     """[standardised sources / sqrt(m), one-hot / sqrt(slots)] of every architecture of the space;
     with ``cell_edges="live"`` the same of each architecture's pruned form is appended."""
     space = get_space(space_name)
+    if cell_edges not in ("all", "live"):
+        raise ParameterError(f"suggest: cell_edges={cell_edges!r}; expected 'all' or 'live'")
     S = np.asarray(sources, dtype=np.float64)
     if S.ndim != 2 or S.shape[0] != space.size or not np.all(np.isfinite(S)):
         raise ParameterError(f"suggest: sources must be a finite ({space.size}, m) array for space {space.name}, "
@@ -43,14 +53,7 @@ def design_features(space_name: str, sources: Any, cell_edges: str = "all") -> n
     S = (S - S.mean(axis=0)) / np.where(sd > 0, sd, 1.0) / np.sqrt(S.shape[1])
     onehot = encode(space, space.enumerate(), "onehot") / np.sqrt(space.n_slots)
     F = np.hstack([S, onehot])
-    if cell_edges == "live":
-        if not hasattr(space, "pruned_index"):
-            raise ParameterError(f"suggest: cell_edges='live' needs a cell space with dead edges; space {space.name} "
-                                 "has none")
-        return np.hstack([F, F[space.pruned_index()]])
-    if cell_edges != "all":
-        raise ParameterError(f"suggest: cell_edges={cell_edges!r}; expected 'all' or 'live'")
-    return F
+    return np.hstack([F, F[live_index(space, "suggest")]]) if cell_edges == "live" else F
 
 
 def suggest(k: int, sources: Any, space: str = "nb201", candidates: Any = None, include_lut: bool = True,

@@ -55,6 +55,12 @@ def guard(source_ids: Sequence[str], target: str | None) -> tuple[str, ...]:
     return kept
 
 
+def guard_mask(source_ids: Sequence[str], target: str | None) -> np.ndarray:
+    """Boolean mask over ``source_ids``: the columns the leakage guard keeps for ``target``."""
+    kept = set(guard(source_ids, target))
+    return np.array([s in kept for s in source_ids], dtype=bool)
+
+
 def default_source_ids(store: "DataStore", spec: str) -> tuple[str, ...]:
     """Dataset IDs of a source preset (``hwnas``, ``transnas-micro``) or a comma-separated list.
 

@@ -16,7 +16,7 @@ import numpy as np
 from nasbench_tools.spaces import get_space
 
 from .design import suggest
-from .sources import SourceMatrix, default_source_ids, guard, load_sources
+from .sources import SourceMatrix, default_source_ids, guard_mask, load_sources
 
 if TYPE_CHECKING:
     from nasbench_tools.datasets import DataStore
@@ -67,8 +67,7 @@ def suggested_training(model: Any, values: np.ndarray, pool: np.ndarray, k: int,
     S = np.asarray(model.sources, dtype=np.float64)
     names = list(model.source_names or [])
     if names and model.leakage_guard and model.target is not None:
-        kept = set(guard(names, model.target))
-        S = S[:, [n in kept for n in names]]
+        S = S[:, guard_mask(names, model.target)]
     lut = space.index(space.lut_architectures())
     lut = lut[np.isfinite(values[lut])]
     return suggest(k, S, space.name, candidates=np.union1d(pool, lut), random_state=seed,
