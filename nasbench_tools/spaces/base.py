@@ -198,6 +198,12 @@ class SearchSpace:
         return rng.choice(self.size, size=n, replace=replace)
 
     # ------------------------------------------------------------------- neighbours
+    def op_counts(self, ops: np.ndarray | Sequence) -> np.ndarray:
+        """``(n, n_ops)``: how many slots of each architecture hold each op (the encoding a device
+        sees when an op costs the same in every slot, as on NB201's equal-width cell edges)."""
+        rows = self._as_rows(ops)
+        return (rows[:, :, None] == np.arange(self.n_ops)).sum(axis=1)
+
     def neighbours(self, ops: Sequence[int]) -> np.ndarray:
         """All valid architectures that differ from ``ops`` in exactly one slot."""
         row = self.validate(ops)[0]

@@ -1,12 +1,12 @@
 """What to measure first on a new device: a greedy Bayesian D-optimal design.
 
-Under the transfer model's prior (a linear model on [standardised source values, one-hot] with
-unit weights), the architecture whose prediction is most uncertain is measured next; after each
-pick the posterior covariance is updated by one rank-one step, so a design of k costs
-``O(k * n * d)`` for n candidates and d features.  When k is at least the number of the space's
-lookup-table architectures (times ``LUT_FIRST_FACTOR``) they are taken first (the transfer model
-then also gets the lookup table as a feature, and uses it alone where it ranks the other measured
-architectures as well: additive devices are then as good as the lookup table).
+Under the transfer model's prior (a linear model on [standardised source values, one-hot, op
+counts] with unit weights), the architecture whose prediction is most uncertain is measured
+next; after each pick the posterior covariance is updated by one rank-one step, so a design of k
+costs ``O(k * n * d)`` for n candidates and d features.  When k is at least the number of the
+space's lookup-table architectures (times ``LUT_FIRST_FACTOR``) they are taken first (the
+transfer model then uses the lookup table alone where it ranks the other measured architectures
+as well: additive devices are then exactly as good as the lookup table).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ DESIGN_NOISE = 0.05
 #: The lookup-table architectures are measured first only when k is at least this many times
 #: their number: with fewer, the rest of the design is too small to check the lookup table
 #: against the GP (measured on TransNAS micro, 19 lookup-table architectures: taking them first
-#: at k = 20 gave tau 0.40 against 0.58 for random sets).
+#: at k = 20 gave tau 0.40 against 0.58 for random sets; on HW-NAS-Bench latency, taking them
+#: from k = 30 gave 0.77 against 0.87 at k = 30, as 5 others are too few to check the table by).
 LUT_FIRST_FACTOR = 2
 #: Size of the seeded tie-breaking jitter (relative to the variances).
 _JITTER = 1e-9
@@ -39,9 +40,18 @@ def live_index(space: Any, who: str) -> np.ndarray:
     return space.pruned_index()
 
 
+def count_features(space: Any, cell_edges: str = "all") -> np.ndarray:
+    """Op counts / slots of every architecture of the space (``space.op_counts``), of its pruned
+    form with ``cell_edges="live"``: the few numbers a device whose op cost is the same on every
+    edge of the cell sees (an architecture's squared norm is at most 1, as for the other groups)."""
+    counts = space.op_counts(space.enumerate()) / space.n_slots
+    return counts[live_index(space, "op counts")] if cell_edges == "live" else counts
+
+
 def design_features(space_name: str, sources: Any, cell_edges: str = "all") -> np.ndarray:
-    """[standardised sources / sqrt(m), one-hot / sqrt(slots)] of every architecture of the space;
-    with ``cell_edges="live"`` the same of each architecture's pruned form is appended."""
+    """[standardised sources / sqrt(m), one-hot / sqrt(slots), op counts / slots] of every
+    architecture of the space; with ``cell_edges="live"`` the sources and one-hot of each
+    architecture's pruned form are appended and the op counts are the pruned form's."""
     space = get_space(space_name)
     if cell_edges not in ("all", "live"):
         raise ParameterError(f"suggest: cell_edges={cell_edges!r}; expected 'all' or 'live'")
@@ -53,7 +63,9 @@ def design_features(space_name: str, sources: Any, cell_edges: str = "all") -> n
     S = (S - S.mean(axis=0)) / np.where(sd > 0, sd, 1.0) / np.sqrt(S.shape[1])
     onehot = encode(space, space.enumerate(), "onehot") / np.sqrt(space.n_slots)
     F = np.hstack([S, onehot])
-    return np.hstack([F, F[live_index(space, "suggest")]]) if cell_edges == "live" else F
+    if cell_edges == "live":
+        F = np.hstack([F, F[live_index(space, "suggest")]])
+    return np.hstack([F, count_features(space, cell_edges)])
 
 
 def suggest(k: int, sources: Any, space: str = "nb201", candidates: Any = None, include_lut: bool = True,

@@ -1,11 +1,15 @@
-"""Transfer predictors: a GP on [source values, one-hot, lookup table] fitted on k measurements.
+"""Transfer predictors: a GP on [source values, one-hot, op counts] fitted on k measurements.
 
 The model (chosen by measurement, see the README's transfer section): the target, standardised,
-is a Gaussian process whose kernel sums linear kernels on three feature groups,
+is a Gaussian process whose kernel sums linear kernels on these feature groups,
 
 * the source values (other devices' measurements of the same architecture), each column
   standardised over the whole space: what the other devices know;
 * the one-hot encoding: an additive per-op cost, which is what a lookup table knows;
+* the op counts (``op_counts``; how many edges hold each op): the same additive cost when an op
+  costs the same on every edge, as on NB201's equal-width cell edges, with 5 weights to learn
+  instead of 30 (benchmark latency, suggested sets: Kendall's tau 0.80 -> 0.86 at k = 10, the
+  additive Eyeriss 0.74 -> 0.96; the README's transfer section);
 * the one-hot encoding again, under a prior on the per-op costs learned across the source
   devices (``meta_prior``, :mod:`.prior`): its covariance (a linear kernel on ``onehot @ L``)
   and its mean (the typical device's cost as one more feature), so that with 10 measurements
@@ -16,16 +20,15 @@ is a Gaussian process whose kernel sums linear kernels on three feature groups,
   so their cost of the pruned network is what such a device's cost follows (on the CPU table,
   Kendall's tau of a least-squares fit on all of it: 0.74 with the sources, 0.91 with their
   pruned form; ``results/transfer/cell_edges.csv``);
-* when every lookup-table architecture of the space was measured, the lookup table's
-  prediction fitted from them: devices whose cost is additive from the baseline then stay as
-  good as the lookup table,
-
-with one weight per group and the noise fitted by marginal likelihood.  When the lookup table is
-available and at least ``MIN_LUT_CHECK`` other architectures were measured, the model predicts
-with the lookup table alone if it ranks those architectures at least as well (Kendall's tau) as
-the GP's leave-one-out predictions do (the additive devices, where the GP's other groups only
-blur near-ties; measured on HW-NAS-Bench latency, k >= 50: a squared-error criterion left
-cells up to 0.05 below the lookup table, this rank criterion at most 0.002).  ``X`` is the one-hot
+with one weight per group and the noise fitted by marginal likelihood.  When every lookup-table
+architecture of the space was measured (``use_lut``) and at least ``MIN_LUT_CHECK`` other
+architectures were, the model predicts with the lookup table alone if it ranks those other
+architectures at least as well (Kendall's tau) as the GP's leave-one-out predictions do, less
+``LUT_TAU_MARGIN`` (the additive devices, where the GP only blurs the lookup table's ties); the
+predictions are then the lookup table's own, fitted on the measured values, so such a device is
+exactly as good as the lookup table.  The lookup table is not a GP feature: fitted on its own
+architectures, it reproduces them exactly, and marginal likelihood trusted it on EdgeGPU, where
+it ranks at 0.2 (tau at k = 50: 0.64 with it, 0.70 without).  ``X`` is the one-hot
 encoding (as for every other predictor), the source table is a parameter aligned with the
 space's canonical order, so ``clone``/``get_params`` work and the study grid needs nothing new.
 """
@@ -42,11 +45,11 @@ from nasbench_tools.encodings import encode
 from nasbench_tools.errors import InputDataError, ParameterError, PredictorFileError
 from nasbench_tools.spaces import get_space
 
-from ..base import Prediction, Predictor
+from ..base import Prediction, Predictor, standardise
 from ..constraints import NO_PARAMS, Bool, Constraint, NoneOr, Options, SpaceName, Text, Texts, space_of
 from ..lookup_table import LookupTable, decode_onehot
 from ._gp import SumLinearGP
-from .design import live_index
+from .design import count_features, live_index
 from .prior import OpCostPrior, op_cost_prior
 from .sources import guard_mask
 from .study import suggested_training
@@ -103,8 +106,9 @@ class TransferGP(Predictor):
         device (any dataset, any metric) is ignored.
     space: search-space name of the one-hot encoding ``X``.
     target_transform: ``"raw"`` or ``"log"`` (positive targets; predictions exp'd back).
-    use_lut: add the lookup table fitted from the measured lookup-table architectures (only
-        when all of them are among the training rows).
+    use_lut: predict with the lookup table alone when every lookup-table architecture was
+        measured and it ranks the other measured architectures as well as the GP (see above).
+    op_counts: add the op-count group (of the pruned form with ``cell_edges="live"``).
     meta_prior: add the one-hot groups under the per-op cost prior learned across the sources.
     design: how the study chooses the k training architectures: ``"random"`` or ``"suggested"``
         (:func:`predictors.transfer.suggest`); the model itself does not use it.
@@ -123,6 +127,7 @@ class TransferGP(Predictor):
         "sources": SourceTable(), "source_names": NoneOr(Texts()), "target": NoneOr(Text()), "leakage_guard": Bool(),
         "space": SpaceName(), "target_transform": Options(*TARGET_TRANSFORMS), "use_lut": Bool(),
         "design": Options(*DESIGNS), "meta_prior": Bool(), "cell_edges": Options(*CELL_EDGE_MODES),
+        "op_counts": Bool(),
     }
     #: Parameters saved among the state arrays, not in the JSON metadata (see predictors.persistence).
     state_params = ("sources",)
@@ -130,7 +135,7 @@ class TransferGP(Predictor):
     def __init__(self, sources: Any = None, source_names: Sequence[str] | None = None, target: str | None = None,
                  leakage_guard: bool = True, space: str = "nb201", target_transform: str = "raw",
                  use_lut: bool = True, design: str = "random", random_state: int | None = 0,
-                 meta_prior: bool = True, cell_edges: str = "all") -> None:
+                 meta_prior: bool = True, cell_edges: str = "all", op_counts: bool = True) -> None:
         self._store_params(locals())
 
     def suggest_training(self, values: np.ndarray, pool: np.ndarray, size: int, seed: int) -> np.ndarray | None:
@@ -177,7 +182,9 @@ class TransferGP(Predictor):
                 row = int(np.flatnonzero(~(y > 0))[0])
                 raise InputDataError(f"{self._label()}: target_transform='log' needs positive y; row {row} is {y[row]}")
             y = np.log(y)
-        return super().fit(X, y)
+        super().fit(X, y)
+        self._choose_lut(np.asarray(X, dtype=np.float64), y)
+        return self
 
     def _groups(self, X: np.ndarray) -> list[np.ndarray]:
         space = get_space(self.space)
@@ -187,8 +194,8 @@ class TransferGP(Predictor):
             groups += [self.prior_.cov_features(X), self.prior_.mean_feature(X)]
         if self.pruned_ is not None:
             groups.append(self.S_[self.pruned_[idx]])
-        if self.lut_ is not None:
-            groups.append(self.lut_.predict(X)[:, None])
+        if self.counts_ is not None:
+            groups.append(self.counts_[idx])
         return groups
 
     def _pruned_index(self, space: Any) -> np.ndarray | None:
@@ -199,42 +206,49 @@ class TransferGP(Predictor):
         space = get_space(self.space)
         self.S_ = self._source_columns()
         self.pruned_ = self._pruned_index(space)
+        self.counts_ = self._count_features(space)
         self.prior_: OpCostPrior | None = None
         if self.meta_prior:
             onehot = encode(space, space.enumerate(), self.encoding).astype(np.float64)
             self.prior_ = op_cost_prior(self.S_, onehot)
-        self.lut_ = None
-        if self.use_lut:
-            have = set(space.codes(decode_onehot(space, X, self._label())).tolist())
-            if set(space.codes(space.lut_architectures()).tolist()) <= have:
-                self.lut_ = LookupTable(space=space.name).fit(X, y)
         self.train_groups_ = self._groups(X)
         self.gp_ = SumLinearGP.fit(self.train_groups_, y)
-        self.lut_only_, self.lut_rmse_ = False, 0.0
-        if self.lut_ is not None:
-            self._choose_lut(space, X, y)
+        self.lut_, self.lut_only_, self.lut_rmse_ = None, False, 0.0
         log.debug("%s: log weights %s", self._label(), np.round(self.gp_.theta, 2))
 
-    def _choose_lut(self, space: Any, X: np.ndarray, y: np.ndarray) -> None:
-        """Use the lookup table alone when it ranks the measured non-lookup-table architectures
-        (Kendall's tau) at least as well as the GP's leave-one-out predictions, less
-        ``LUT_TAU_MARGIN``; a NaN tau (constant values) keeps the GP."""
+    def _count_features(self, space: Any) -> np.ndarray | None:
+        """Op counts of every architecture (its pruned form's when live) with ``op_counts``, else None."""
+        return count_features(space, self.cell_edges) if self.op_counts else None
+
+    def _choose_lut(self, X: np.ndarray, y: np.ndarray) -> None:
+        """With ``use_lut`` and every lookup-table architecture among the rows of ``X``: fit the
+        lookup table on the (transformed, unstandardised) targets ``y``, so that its predictions
+        are exactly a stand-alone lookup table's, and use it alone when it ranks the measured
+        non-lookup-table architectures (Kendall's tau) at least as well as the GP's leave-one-out
+        predictions, less ``LUT_TAU_MARGIN``; a NaN tau (constant values) keeps the GP."""
+        if not self.use_lut:
+            return
+        space = get_space(self.space)
         codes = space.codes(decode_onehot(space, X, self._label()))
-        other = ~np.isin(codes, space.codes(space.lut_architectures()))
+        lut_codes = space.codes(space.lut_architectures())
+        if not np.isin(lut_codes, codes).all():
+            return
+        # exactly the stand-alone lookup table's input: its architectures, in their order (its
+        # sums of equal op costs tie only to the last bit, so even the row order shows in tau)
+        rows = np.concatenate([np.flatnonzero(codes == c) for c in lut_codes])
+        self.lut_ = LookupTable(space=space.name).fit(X[rows], y[rows])
+        other = ~np.isin(codes, lut_codes)
         if other.sum() < MIN_LUT_CHECK:
             return
         lut_pred = self.lut_.predict(X[other])
         lut_tau = kendalltau(lut_pred, y[other])[0]
-        gp_tau = kendalltau(self.gp_.loo_mean(y)[other], y[other])[0]
+        gp_tau = kendalltau(self.gp_.loo_mean(standardise(y, self.y_mean_, self.y_scale_))[other], y[other])[0]
         self.lut_only_ = bool(lut_tau >= gp_tau - LUT_TAU_MARGIN)
         self.lut_rmse_ = float(np.sqrt(np.mean((y[other] - lut_pred) ** 2)))
         log.debug("%s: lookup table alone: %s (tau %.3f vs GP leave-one-out %.3f)", self._label(), self.lut_only_,
                   lut_tau, gp_tau)
 
     def _predict(self, X: np.ndarray, return_std: bool) -> Prediction:
-        if self.lut_only_:
-            mean = self.lut_.predict(X)
-            return (mean, np.full(len(mean), self.lut_rmse_)) if return_std else mean
         groups = self._groups(X)
         cross = [G @ T.T for G, T in zip(groups, self.train_groups_)]
         diag = [np.einsum("ij,ij->i", G, G) for G in groups] if return_std else None
@@ -242,7 +256,11 @@ class TransferGP(Predictor):
         return (mean, std) if return_std else mean
 
     def predict(self, X: Any, return_std: bool = False) -> Prediction:
-        out = super().predict(X, return_std=return_std)
+        if getattr(self, "lut_only_", False):  # the lookup table's own predictions, in the target's units
+            mean = self.lut_.predict(self._check_X(X, fitting=False))
+            out: Prediction = (mean, np.full(len(mean), self.lut_rmse_)) if return_std else mean
+        else:
+            out = super().predict(X, return_std=return_std)
         if self.target_transform != "log":
             return out
         if return_std:
@@ -290,6 +308,11 @@ class TransferGP(Predictor):
             self.lut_.y_mean_, self.lut_.y_scale_ = (float(v) for v in state["lut_standardisation"][:2])
             self.lut_.n_features_in_ = self.n_features_in_
         self.pruned_ = self._pruned_index(space)
+        self.counts_ = self._count_features(space)
+        widths = [g.shape[1] for g in self._groups(self.probe_input(1))]
+        if widths != [g.shape[1] for g in groups]:
+            raise PredictorFileError(f"training groups of widths {[g.shape[1] for g in groups]}, but these parameters "
+                                     f"give {widths} (saved by another version of transfer_gp?)")
         self.train_groups_ = groups
         self.gp_ = SumLinearGP(theta, chol, alpha)
         self.lut_only_ = bool(state["lut_only"][0])
@@ -304,7 +327,7 @@ class TransferGPSuggested(TransferGP):
     def __init__(self, sources: Any = None, source_names: Sequence[str] | None = None, target: str | None = None,
                  leakage_guard: bool = True, space: str = "nb201", target_transform: str = "raw",
                  use_lut: bool = True, design: str = "suggested", random_state: int | None = 0,
-                 meta_prior: bool = True, cell_edges: str = "all") -> None:
+                 meta_prior: bool = True, cell_edges: str = "all", op_counts: bool = True) -> None:
         self._store_params(locals())
 
 
@@ -317,5 +340,5 @@ class TransferGPLive(TransferGP):
     def __init__(self, sources: Any = None, source_names: Sequence[str] | None = None, target: str | None = None,
                  leakage_guard: bool = True, space: str = "nb201", target_transform: str = "raw",
                  use_lut: bool = True, design: str = "suggested", random_state: int | None = 0,
-                 meta_prior: bool = True, cell_edges: str = "live") -> None:
+                 meta_prior: bool = True, cell_edges: str = "live", op_counts: bool = True) -> None:
         self._store_params(locals())
