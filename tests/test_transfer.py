@@ -329,10 +329,10 @@ def test_op_counts_by_hand_and_of_the_pruned_forms(space) -> None:
     assert space.op_counts(rows).tolist() == [[1, 1, 1, 2, 1], [6, 0, 0, 0, 0]]
     counts = space.op_counts(space.enumerate())
     assert (counts.sum(axis=1) == space.n_slots).all()
-    live = count_features(space, "live") * space.n_slots
+    live = count_features(space, space.pruned_index()) * space.n_slots
     dead_conv = space.index([[conv3, none, none, none, none, none]])[0]  # node 1 never reaches the output
     assert live[dead_conv].tolist() == [6, 0, 0, 0, 0]  # run as the empty cell
-    assert np.allclose(count_features(space, "all") * space.n_slots, counts)
+    assert np.allclose(count_features(space) * space.n_slots, counts)
 
 
 def test_op_count_group_ranks_an_additive_device_from_ten_measurements(store, sources, onehot, space) -> None:

@@ -28,6 +28,9 @@ DESIGN_NOISE = 0.05
 #: at k = 20 gave tau 0.40 against 0.58 for random sets; on HW-NAS-Bench latency, taking them
 #: from k = 30 gave 0.77 against 0.87 at k = 30, as 5 others are too few to check the table by).
 LUT_FIRST_FACTOR = 2
+#: How the target device executes a cell: every edge (the benchmarks' devices), or only the live
+#: edges (a runtime that skips edges that cannot reach the cell output).
+CELL_EDGE_MODES = ("all", "live")
 #: Size of the seeded tie-breaking jitter (relative to the variances).
 _JITTER = 1e-9
 
@@ -40,12 +43,13 @@ def live_index(space: Any, who: str) -> np.ndarray:
     return space.pruned_index()
 
 
-def count_features(space: Any, cell_edges: str = "all") -> np.ndarray:
-    """Op counts / slots of every architecture of the space (``space.op_counts``), of its pruned
-    form with ``cell_edges="live"``: the few numbers a device whose op cost is the same on every
-    edge of the cell sees (an architecture's squared norm is at most 1, as for the other groups)."""
+def count_features(space: Any, pruned: np.ndarray | None = None) -> np.ndarray:
+    """Op counts / slots of every architecture of the space (``space.op_counts``), or of its pruned
+    form given ``pruned`` (:func:`live_index`): the few numbers a device whose op cost is the same
+    on every edge of the cell sees (an architecture's squared norm is at most 1, as for the other
+    groups)."""
     counts = space.op_counts(space.enumerate()) / space.n_slots
-    return counts[live_index(space, "op counts")] if cell_edges == "live" else counts
+    return counts if pruned is None else counts[pruned]
 
 
 def design_features(space_name: str, sources: Any, cell_edges: str = "all") -> np.ndarray:
@@ -53,8 +57,8 @@ def design_features(space_name: str, sources: Any, cell_edges: str = "all") -> n
     architecture of the space; with ``cell_edges="live"`` the sources and one-hot of each
     architecture's pruned form are appended and the op counts are the pruned form's."""
     space = get_space(space_name)
-    if cell_edges not in ("all", "live"):
-        raise ParameterError(f"suggest: cell_edges={cell_edges!r}; expected 'all' or 'live'")
+    if cell_edges not in CELL_EDGE_MODES:
+        raise ParameterError(f"suggest: cell_edges={cell_edges!r}; expected one of {', '.join(CELL_EDGE_MODES)}")
     S = np.asarray(sources, dtype=np.float64)
     if S.ndim != 2 or S.shape[0] != space.size or not np.all(np.isfinite(S)):
         raise ParameterError(f"suggest: sources must be a finite ({space.size}, m) array for space {space.name}, "
@@ -63,9 +67,10 @@ def design_features(space_name: str, sources: Any, cell_edges: str = "all") -> n
     S = (S - S.mean(axis=0)) / np.where(sd > 0, sd, 1.0) / np.sqrt(S.shape[1])
     onehot = encode(space, space.enumerate(), "onehot") / np.sqrt(space.n_slots)
     F = np.hstack([S, onehot])
-    if cell_edges == "live":
-        F = np.hstack([F, F[live_index(space, "suggest")]])
-    return np.hstack([F, count_features(space, cell_edges)])
+    pruned = live_index(space, "suggest") if cell_edges == "live" else None
+    if pruned is not None:
+        F = np.hstack([F, F[pruned]])
+    return np.hstack([F, count_features(space, pruned)])
 
 
 def suggest(k: int, sources: Any, space: str = "nb201", candidates: Any = None, include_lut: bool = True,

@@ -20,6 +20,7 @@ is a Gaussian process whose kernel sums linear kernels on these feature groups,
   so their cost of the pruned network is what such a device's cost follows (on the CPU table,
   Kendall's tau of a least-squares fit on all of it: 0.74 with the sources, 0.91 with their
   pruned form; ``results/transfer/cell_edges.csv``);
+
 with one weight per group and the noise fitted by marginal likelihood.  When every lookup-table
 architecture of the space was measured (``use_lut``) and at least ``MIN_LUT_CHECK`` other
 architectures were, the model predicts with the lookup table alone if it ranks those other
@@ -49,7 +50,7 @@ from ..base import Prediction, Predictor, standardise
 from ..constraints import NO_PARAMS, Bool, Constraint, NoneOr, Options, SpaceName, Text, Texts, space_of
 from ..lookup_table import LookupTable, decode_onehot
 from ._gp import SumLinearGP
-from .design import count_features, live_index
+from .design import CELL_EDGE_MODES, count_features, live_index
 from .prior import OpCostPrior, op_cost_prior
 from .sources import guard_mask
 from .study import suggested_training
@@ -67,9 +68,6 @@ MIN_LUT_CHECK = 5
 LUT_TAU_MARGIN = 0.03
 #: Target transforms: raw values (the measured default) or logarithms.
 TARGET_TRANSFORMS = ("raw", "log")
-#: How the target device executes a cell: every edge (the benchmarks' devices), or only the live
-#: edges (a runtime that skips edges that cannot reach the cell output).
-CELL_EDGE_MODES = ("all", "live")
 
 
 class SourceTable(Constraint):
@@ -217,8 +215,9 @@ class TransferGP(Predictor):
         log.debug("%s: log weights %s", self._label(), np.round(self.gp_.theta, 2))
 
     def _count_features(self, space: Any) -> np.ndarray | None:
-        """Op counts of every architecture (its pruned form's when live) with ``op_counts``, else None."""
-        return count_features(space, self.cell_edges) if self.op_counts else None
+        """Op counts of every architecture (its pruned form's when live) with ``op_counts``, else None
+        (after ``pruned_`` is set)."""
+        return count_features(space, self.pruned_) if self.op_counts else None
 
     def _choose_lut(self, X: np.ndarray, y: np.ndarray) -> None:
         """With ``use_lut`` and every lookup-table architecture among the rows of ``X``: fit the
@@ -233,18 +232,21 @@ class TransferGP(Predictor):
         lut_codes = space.codes(space.lut_architectures())
         if not np.isin(lut_codes, codes).all():
             return
-        # exactly the stand-alone lookup table's input: its architectures, in their order (its
-        # sums of equal op costs tie only to the last bit, so even the row order shows in tau)
-        rows = np.concatenate([np.flatnonzero(codes == c) for c in lut_codes])
-        self.lut_ = LookupTable(space=space.name).fit(X[rows], y[rows])
         other = ~np.isin(codes, lut_codes)
         if other.sum() < MIN_LUT_CHECK:
             return
-        lut_pred = self.lut_.predict(X[other])
+        # exactly the stand-alone lookup table's input: its architectures, in their order (its
+        # sums of equal op costs tie only to the last bit, and the row order changes the
+        # standardisation's last bit: 1-10 of 20 permutations gave other predictions on Eyeriss/FPGA)
+        rows = np.concatenate([np.flatnonzero(codes == c) for c in lut_codes])
+        lut = LookupTable(space=space.name).fit(X[rows], y[rows])
+        lut_pred = lut.predict(X[other])
         lut_tau = kendalltau(lut_pred, y[other])[0]
         gp_tau = kendalltau(self.gp_.loo_mean(standardise(y, self.y_mean_, self.y_scale_))[other], y[other])[0]
         self.lut_only_ = bool(lut_tau >= gp_tau - LUT_TAU_MARGIN)
-        self.lut_rmse_ = float(np.sqrt(np.mean((y[other] - lut_pred) ** 2)))
+        if self.lut_only_:  # kept (and saved) only when it predicts
+            self.lut_ = lut
+            self.lut_rmse_ = float(np.sqrt(np.mean((y[other] - lut_pred) ** 2)))
         log.debug("%s: lookup table alone: %s (tau %.3f vs GP leave-one-out %.3f)", self._label(), self.lut_only_,
                   lut_tau, gp_tau)
 
